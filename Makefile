@@ -1,0 +1,30 @@
+# The README's two commands: `make bdd` and `make test`. Both install what they need.
+PYTHON ?= python3
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PIP := $(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore
+
+.PHONY: install browser bdd test lint bench clean
+
+install:
+	$(PIP) -e '.[example,test]'
+
+# Debian's chromium and chromium-driver; nothing downloads a browser from elsewhere.
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; else \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver; fi
+
+bdd: install browser
+	$(PYTHON) -m parallel_bdd features -p 4 -v 2
+
+test: install browser lint
+	$(PYTHON) -m pytest -q
+
+lint:
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
+
+bench: install
+	$(PYTHON) bench/run.py
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache .ruff_cache pbdd-artifacts .scenarios .scenarios.bak

@@ -1,0 +1,81 @@
+"""Run options: the parsed command line, and defaults from ``pyproject.toml`` ``[tool.pbdd]``.
+
+Called by ``cli.py`` only. Flags given on the command line win over the file; a key the
+command does not know is an error naming it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import UsageError
+
+DEFAULT_BASE_PORT = 8181
+
+
+@dataclass
+class RunOptions:
+    paths: tuple[str, ...] = ()
+    processes: int = 1
+    verbosity: int = 2
+    tags: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    failfast: bool = False
+    dry_run: bool = False
+    random: bool = False
+    seed: int | None = None
+    timeout: float = 0.0
+    grace: float = 10.0
+    junit_xml: str | None = None
+    cucumber_json: str | None = None
+    history: str = ".scenarios"
+    no_history: bool = False
+    rerun_failed: bool = False
+    shard: tuple[int, int] | None = None
+    base_port: int = DEFAULT_BASE_PORT
+    start_method: str = "spawn"
+    no_color: bool = False
+    artifacts_dir: str = "pbdd-artifacts"
+    max_scenarios_per_worker: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def parallel(self) -> bool:
+        return self.processes > 1
+
+    def worker_port(self, worker_id: int) -> int:
+        """Worker i listens on base_port + 1 + i: never the serial run's port (base_port)."""
+        return self.base_port + 1 + worker_id
+
+
+def load_pyproject(path: Path, known: Iterable[str]) -> dict[str, Any]:
+    """``[tool.pbdd]`` of a pyproject.toml as click's default_map (keys with underscores)."""
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise UsageError(f"{path}: not valid TOML: {error}") from None
+    section = data.get("tool", {}).get("pbdd", {})
+    if not isinstance(section, dict):
+        raise UsageError(f"{path}: [tool.pbdd] must be a table")
+    known_set = set(known)
+    defaults: dict[str, Any] = {}
+    for key, value in section.items():
+        name = key.replace("-", "_")
+        if name not in known_set:
+            raise UsageError(
+                f"{path}: unknown key {key!r} in [tool.pbdd]",
+                hint=f"Known keys: {', '.join(sorted(known_set))}.",
+            )
+        defaults[name] = value
+    return defaults
+
+
+def find_pyproject() -> Path:
+    return Path(os.getcwd()) / "pyproject.toml"

@@ -1,0 +1,9 @@
+"""Optional helpers for suites; each module imports its third-party library only when used.
+
+``parallel_bdd.contrib.selenium``: a headless Chromium with explicit waits and failure
+screenshots (``start_chromium``, ``Browser``).
+"""
+
+from .selenium import Browser, BrowserNotInstalled, BrowserTimeout, start_chromium
+
+__all__ = ["Browser", "BrowserNotInstalled", "BrowserTimeout", "start_chromium"]

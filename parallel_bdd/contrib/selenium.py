@@ -1,0 +1,526 @@
+"""A headless Chromium for suites, with explicit waits and screenshots on failure.
+
+Called from a suite's ``terrain.py`` (usually ``@before.batch``: one browser per worker)::
+
+    from parallel_bdd.contrib.selenium import start_chromium
+
+    world.browser = start_chromium(base_url=f"http://127.0.0.1:{world.port_number}")
+    world.browser.visit("/orders/1")
+    world.browser.click("a.return-link")
+    world.browser.wait_text("#stock-level", "4 in stock")   # waits for the page's JavaScript
+    ...
+    world.browser.quit()        # the browser, chromedriver and every helper process: gone
+
+Uses the system's Chromium and chromedriver (Debian: ``/usr/bin/chromium``,
+``/usr/bin/chromedriver``; set ``PBDD_CHROMIUM`` / ``PBDD_CHROMEDRIVER`` to use others) and
+never lets Selenium download a browser or driver. Imports selenium only when a browser is
+started, so ``parallel_bdd`` itself does not need it. Imports nothing from the runner.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple, Self, TypeVar
+from urllib.parse import urljoin
+
+from ..errors import PbddError
+
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.remote.webelement import WebElement
+
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
+DEFAULT_CHROMEDRIVER = "/usr/bin/chromedriver"
+INSTALL_HINT = "install them with: apt-get install -y chromium chromium-driver"
+
+# Flags for a quiet, self-contained headless browser: no sandbox (containers, CI), no
+# shared-memory limits (/dev/shm is tiny in Docker), and nothing that phones home.
+CHROMIUM_ARGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+T = TypeVar("T")
+
+
+class BrowserNotInstalled(PbddError):
+    """Chromium or chromedriver is not where we look for it."""
+
+
+class BrowserTimeout(AssertionError):
+    """An explicit wait ran out: the page never showed what the step waited for.
+
+    An ``AssertionError``, so a step that times out is reported as a failed step with this
+    message, not as an unexpected error.
+    """
+
+
+def find_executables(
+    chromium: str | None = None, chromedriver: str | None = None
+) -> tuple[str, str]:
+    """The Chromium and chromedriver paths to use; one clear error if either is missing."""
+    chromium = chromium or os.environ.get("PBDD_CHROMIUM") or DEFAULT_CHROMIUM
+    chromedriver = chromedriver or os.environ.get("PBDD_CHROMEDRIVER") or DEFAULT_CHROMEDRIVER
+    missing = [
+        f"{what} not found at {path} (set {variable} to its path)"
+        for what, path, variable in (
+            ("Chromium", chromium, "PBDD_CHROMIUM"),
+            ("chromedriver", chromedriver, "PBDD_CHROMEDRIVER"),
+        )
+        if not (os.path.isfile(path) and os.access(path, os.X_OK))
+    ]
+    if missing:
+        raise BrowserNotInstalled("; ".join(missing), hint=INSTALL_HINT)
+    return chromium, chromedriver
+
+
+def _import_selenium() -> Any:
+    try:
+        import selenium.webdriver
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise PbddError(
+            "parallel_bdd.contrib.selenium needs selenium 4", hint="pip install 'selenium>=4'"
+        ) from error
+    return selenium.webdriver
+
+
+def start_chromium(
+    headless: bool = True,
+    *,
+    base_url: str = "",
+    timeout: float = 5.0,
+    window_size: tuple[int, int] = (1280, 900),
+    extra_args: Iterable[str] = (),
+    chromium_path: str | None = None,
+    chromedriver_path: str | None = None,
+    page_load_timeout: float = 30.0,
+) -> Browser:
+    """Start Chromium through chromedriver and return a ``Browser`` around it.
+
+    ``base_url``: relative URLs given to ``visit`` are joined to it. ``timeout``: how long
+    the explicit waits wait by default. Each browser gets a fresh profile directory, removed
+    by ``quit()``.
+    """
+    chromium, chromedriver = find_executables(chromium_path, chromedriver_path)
+    webdriver = _import_selenium()
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="pbdd-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in CHROMIUM_ARGS:
+        if argument == "--headless=new" and not headless:
+            continue
+        options.add_argument(argument)
+    options.add_argument(f"--window-size={window_size[0]},{window_size[1]}")
+    options.add_argument(f"--user-data-dir={profile}")
+    for argument in extra_args:
+        options.add_argument(argument)
+    # Chromium's crash handler detaches from the browser's process tree and keeps its
+    # database under $XDG_CONFIG_HOME; pointing that into the profile keeps workers apart and
+    # lets quit() find the handler by the profile path in its command line.
+    environment = dict(
+        os.environ,
+        XDG_CONFIG_HOME=os.path.join(profile, "config"),
+        XDG_CACHE_HOME=os.path.join(profile, "cache"),
+    )
+    service = Service(executable_path=chromedriver, env=environment)
+    try:
+        driver = webdriver.Chrome(service=service, options=options)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            service.stop()
+        _end_processes(_owned_processes(service, profile))
+        shutil.rmtree(profile, ignore_errors=True)
+        raise
+    driver.set_page_load_timeout(page_load_timeout)
+    return Browser(driver, base_url=base_url, timeout=timeout, profile_dir=profile)
+
+
+class Browser:
+    """A WebDriver with explicit-wait helpers that take CSS selectors.
+
+    Every helper waits (up to ``timeout`` seconds, default the browser's) for the page to be
+    ready for it and raises ``BrowserTimeout`` saying what it waited for and what it saw.
+    ``driver`` is the Selenium WebDriver for anything else.
+    """
+
+    def __init__(
+        self,
+        driver: WebDriver,
+        *,
+        base_url: str = "",
+        timeout: float = 5.0,
+        profile_dir: str | None = None,
+    ) -> None:
+        self.driver = driver
+        self.base_url = base_url
+        self.timeout = timeout
+        self._profile_dir = profile_dir
+        self._closed = False
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else self.base_url or "open"
+        return f"<Browser {state}>"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.quit()
+
+    # -- navigation ---------------------------------------------------------------------------
+
+    def url(self, path: str) -> str:
+        """``path`` joined to ``base_url`` (absolute URLs are returned unchanged)."""
+        if not self.base_url or re.match(r"^[a-z][a-z0-9+.-]*:", path):
+            return path
+        return urljoin(self.base_url.rstrip("/") + "/", path.lstrip("/"))
+
+    def visit(self, url: str) -> None:
+        self.driver.get(self.url(url))
+
+    @property
+    def current_url(self) -> str:
+        return self.driver.current_url
+
+    def wait_url(self, fragment: str, timeout: float | None = None) -> str:
+        """Wait until the current URL contains ``fragment``; return the URL."""
+        self.wait_until(
+            lambda: fragment in self.driver.current_url,
+            f"the URL to contain {fragment!r}",
+            timeout,
+            seen=lambda: f"the URL is {self.driver.current_url}",
+        )
+        return self.driver.current_url
+
+    # -- waiting ------------------------------------------------------------------------------
+
+    def wait_until(
+        self,
+        condition: Callable[[], T],
+        what: str,
+        timeout: float | None = None,
+        *,
+        seen: Callable[[], str] | None = None,
+        interval: float = 0.05,
+    ) -> T:
+        """Call ``condition`` until it returns something truthy; return that.
+
+        Selenium's transient errors (an element replaced by the page's JavaScript mid-check,
+        a click landing on an overlay) count as "not yet".
+        """
+        from selenium.common.exceptions import (
+            ElementClickInterceptedException,
+            ElementNotInteractableException,
+            NoSuchElementException,
+            StaleElementReferenceException,
+        )
+
+        transient = (
+            ElementClickInterceptedException,
+            ElementNotInteractableException,
+            NoSuchElementException,
+            StaleElementReferenceException,
+        )
+        limit = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
+        while True:
+            try:
+                value = condition()
+            except transient:
+                value = None
+            if value:
+                return value
+            if time.monotonic() >= deadline:
+                observed = ""
+                if seen is not None:
+                    with contextlib.suppress(Exception):
+                        observed = f"; {seen()}"
+                raise BrowserTimeout(
+                    f"waited {limit:g}s for {what}{observed} (page: {self._safe_url()})"
+                )
+            time.sleep(interval)
+
+    def find(self, css: str) -> WebElement:
+        """The first element matching ``css`` now (no waiting)."""
+        return self.driver.find_element("css selector", css)
+
+    def find_all(self, css: str) -> list[WebElement]:
+        return self.driver.find_elements("css selector", css)
+
+    def exists(self, css: str) -> bool:
+        return bool(self.find_all(css))
+
+    def wait_visible(self, css: str, timeout: float | None = None) -> WebElement:
+        def visible() -> WebElement | None:
+            element = self.find(css)
+            return element if element.is_displayed() else None
+
+        return self.wait_until(
+            visible, f"{css!r} to be visible", timeout, seen=lambda: self._presence(css)
+        )
+
+    def wait_clickable(self, css: str, timeout: float | None = None) -> WebElement:
+        def clickable() -> WebElement | None:
+            element = self.find(css)
+            return element if element.is_displayed() and element.is_enabled() else None
+
+        return self.wait_until(
+            clickable, f"{css!r} to be clickable", timeout, seen=lambda: self._presence(css)
+        )
+
+    def wait_gone(self, css: str, timeout: float | None = None) -> None:
+        """Wait until no element matching ``css`` is visible."""
+        self.wait_until(
+            lambda: not any(element.is_displayed() for element in self.find_all(css)),
+            f"{css!r} to disappear",
+            timeout,
+        )
+
+    def wait_text(self, css: str, text: str, timeout: float | None = None) -> str:
+        """Wait until the element's visible text contains ``text``; return the whole text."""
+
+        def shows_text() -> str | None:
+            element = self.find(css)
+            current = element.text
+            return current if element.is_displayed() and text in current else None
+
+        return self.wait_until(
+            shows_text,
+            f"{css!r} to show {text!r}",
+            timeout,
+            seen=lambda: f"it shows {self.find(css).text!r}",
+        )
+
+    def text_of(self, css: str, timeout: float | None = None) -> str:
+        """The visible text of the element, once it is visible."""
+        return self.wait_visible(css, timeout).text
+
+    # -- acting -------------------------------------------------------------------------------
+
+    def click(self, css: str, timeout: float | None = None) -> None:
+        def clicked() -> bool:
+            element = self.find(css)
+            if not (element.is_displayed() and element.is_enabled()):
+                return False
+            element.click()
+            return True
+
+        self.wait_until(
+            clicked, f"{css!r} to be clickable", timeout, seen=lambda: self._presence(css)
+        )
+
+    def fill(self, css: str, text: str, timeout: float | None = None) -> None:
+        """Replace the field's content with ``text``."""
+        element = self.wait_clickable(css, timeout)
+        element.clear()
+        element.send_keys(str(text))
+
+    def select(
+        self,
+        css: str,
+        text: str | None = None,
+        *,
+        value: str | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        """Choose an option of a ``<select>`` by its value, or the first whose text contains ``text``."""
+        from selenium.webdriver.support.select import Select
+
+        element = self.wait_clickable(css, timeout)
+        choice = Select(element)
+        if value is not None:
+            choice.select_by_value(value)
+            return
+        for option in choice.options:
+            if text is not None and text.lower() in option.text.lower():
+                option.click()
+                return
+        options = [option.text for option in choice.options]
+        raise AssertionError(f"{css!r} has no option containing {text!r}; options: {options}")
+
+    # -- failure artifacts --------------------------------------------------------------------
+
+    def save_failure_artifacts(self, directory: str | os.PathLike[str], name: str) -> list[str]:
+        """Save a PNG screenshot and the page source as ``<directory>/<name>.png/.html``.
+
+        ``name`` is made file-system safe. Returns the paths written (what could be saved: a
+        browser that has crashed may give neither). Never raises: it runs while a failure is
+        being reported, and must not hide that failure.
+        """
+        folder = Path(directory)
+        stem = safe_file_name(name)
+        written: list[str] = []
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return written
+        screenshot = folder / f"{stem}.png"
+        with contextlib.suppress(Exception):
+            screenshot.write_bytes(self.driver.get_screenshot_as_png())
+            written.append(str(screenshot))
+        source = folder / f"{stem}.html"
+        with contextlib.suppress(Exception):
+            page = self.driver.page_source
+            source.write_text(f"<!-- {self._safe_url()} -->\n{page}", encoding="utf-8")
+            written.append(str(source))
+        return written
+
+    # -- closing ------------------------------------------------------------------------------
+
+    def quit(self, grace: float = 5.0) -> None:
+        """Close the browser and chromedriver, and make sure no process of theirs lives on.
+
+        WebDriver's quit asks nicely; anything of this browser still running ``grace``
+        seconds later (renderers, the crash handler, chromedriver) is killed. Then the
+        profile directory is removed. Safe to call twice.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        service = getattr(self.driver, "service", None)
+        owned = _owned_processes(service, self._profile_dir)
+        try:
+            self.driver.quit()
+        except Exception:  # noqa: BLE001 - a crashed browser: made sure of below
+            with contextlib.suppress(Exception):
+                service.stop()  # type: ignore[union-attr]
+        _end_processes(owned, grace)
+        if self._profile_dir:
+            shutil.rmtree(self._profile_dir, ignore_errors=True)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _safe_url(self) -> str:
+        try:
+            return self.driver.current_url
+        except Exception:  # noqa: BLE001 - only used to describe a failure
+            return "unknown"
+
+    def _presence(self, css: str) -> str:
+        elements = self.find_all(css)
+        if not elements:
+            return "no element matches"
+        element = elements[0]
+        state = "visible" if element.is_displayed() else "hidden"
+        enabled = "" if element.is_enabled() else ", disabled"
+        return f"{len(elements)} element(s) match, the first is {state}{enabled}"
+
+
+def safe_file_name(name: str, limit: int = 120) -> str:
+    """``"Refunded items: 4 > 3"`` → ``"Refunded-items-4-3"``."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")
+    return cleaned[:limit] or "browser"
+
+
+# -- processes ------------------------------------------------------------------------------
+# chromedriver's children (the browser, its zygotes, renderers) are found through the
+# process tree; the crash handler is re-parented to init, so it is found by the profile path
+# in its command line. psutil is used when installed, /proc otherwise.
+
+
+class _ProcessInfo(NamedTuple):
+    parent: int
+    command: str
+    zombie: bool
+    started: float  # with the pid, identifies the process: pids get reused
+
+
+def _process_table() -> dict[int, _ProcessInfo]:
+    """Every process we can see, by pid."""
+    table: dict[int, _ProcessInfo] = {}
+    try:
+        import psutil
+    except ImportError:
+        psutil = None  # type: ignore[assignment]
+    if psutil is not None:
+        for process in psutil.process_iter(["pid", "ppid", "cmdline", "status", "create_time"]):
+            info = process.info
+            table[info["pid"]] = _ProcessInfo(
+                info["ppid"] or 0,
+                " ".join(info["cmdline"] or ()),
+                info["status"] == psutil.STATUS_ZOMBIE,
+                info["create_time"] or 0.0,
+            )
+        return table
+    proc = Path("/proc")
+    for entry in proc.iterdir() if proc.is_dir() else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        # The command name (field 2) may hold spaces and parentheses: split after the last ")".
+        fields = stat[stat.rfind(")") + 2 :].split()
+        table[int(entry.name)] = _ProcessInfo(
+            int(fields[1]), command.strip(), fields[0] == "Z", float(fields[19])
+        )
+    return table
+
+
+def _owned_processes(service: Any, profile_dir: str | None) -> dict[int, float]:
+    """The chromedriver process, its descendants, and processes using the profile.
+
+    Returned as pid → start time, so a pid reused by an unrelated process is never killed.
+    """
+    root = getattr(getattr(service, "process", None), "pid", None)
+    table = _process_table()
+    owned: set[int] = set()
+    if root is not None and root in table:
+        owned.add(root)
+        children: dict[int, list[int]] = {}
+        for pid, info in table.items():
+            children.setdefault(info.parent, []).append(pid)
+        pending = [root]
+        while pending:
+            for child in children.get(pending.pop(), ()):
+                if child not in owned:
+                    owned.add(child)
+                    pending.append(child)
+    if profile_dir:
+        owned.update(pid for pid, info in table.items() if profile_dir in info.command)
+    owned.discard(os.getpid())
+    return {pid: table[pid].started for pid in owned}
+
+
+def _alive(processes: dict[int, float]) -> dict[int, float]:
+    table = _process_table()
+    return {
+        pid: started
+        for pid, started in processes.items()
+        if pid in table and table[pid].started == started and not table[pid].zombie
+    }
+
+
+def _end_processes(processes: dict[int, float], grace: float = 5.0) -> None:
+    """Wait up to ``grace`` seconds for the processes to exit, then kill what is left."""
+    deadline = time.monotonic() + grace
+    remaining = _alive(processes)
+    while remaining and time.monotonic() < deadline:
+        time.sleep(0.1)
+        remaining = _alive(remaining)
+    for pid in remaining:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 2.0
+    while remaining and time.monotonic() < deadline:
+        time.sleep(0.05)
+        remaining = _alive(remaining)

@@ -1,0 +1,133 @@
+"""Finding and importing a suite's Python files (step definitions, hooks, terrain.py).
+
+Called by ``cli.py`` in the parent and by ``worker.py`` in every worker, with the same
+list of files so both processes register the same steps and hooks. Imports nothing from
+cli or reporting, and nothing that parses features.
+
+Lettuce imported files by bare module name in directory-listing order, so two
+``steps.py`` files overwrote each other and the first ran twice. pbdd imports each file
+exactly once, in sorted path order, under a name derived from its path; the current
+directory's ``terrain.py`` comes first and is importable as ``terrain``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import sys
+import traceback
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from .errors import StepLoadError
+from .registry import relative_path
+
+SKIPPED_DIRS = {"__pycache__", "node_modules", "site-packages", "venv", "env"}
+_imported: dict[str, object] = {}
+
+
+def install_lettuce_alias() -> None:
+    """Make ``import lettuce`` (and its submodules suites use) resolve to pbdd's objects."""
+    from . import lettuce as alias
+
+    sys.modules.setdefault("lettuce", alias)
+    for name in ("terrain", "registry", "core", "decorators"):
+        sys.modules.setdefault(f"lettuce.{name}", alias)
+
+
+def _python_files_under(directory: Path) -> list[Path]:
+    found: list[Path] = []
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_DIRS)
+        found.extend(Path(root, name) for name in sorted(files) if name.endswith(".py"))
+    return sorted(found)
+
+
+def find_step_files(suite_dirs: Iterable[Path]) -> list[Path]:
+    """Every ``*.py`` under each suite directory, sorted, each once.
+
+    As lettuce does, a suite directory without Python files borrows them from its parent
+    directory; pbdd stops at the current directory so it never imports a whole project.
+    """
+    cwd = Path.cwd().resolve()
+    seen: dict[Path, None] = {}
+    for suite_dir in suite_dirs:
+        directory = suite_dir.resolve()
+        files = _python_files_under(directory)
+        while not files and directory != cwd and cwd in directory.parents:
+            directory = directory.parent
+            if directory == cwd:
+                break
+            files = _python_files_under(directory)
+        for path in files:
+            seen.setdefault(path.resolve(), None)
+    return list(seen)
+
+
+def terrain_file() -> Path | None:
+    candidate = Path.cwd() / "terrain.py"
+    return candidate.resolve() if candidate.is_file() else None
+
+
+def _module_name(path: Path) -> str:
+    relative = relative_path(str(path))
+    stem = re.sub(r"\W", "_", relative[:-3] if relative.endswith(".py") else relative)
+    return f"pbdd_suite.{stem.strip('_') or 'module'}"
+
+
+def _user_traceback(error: BaseException, path: Path) -> str:
+    """The traceback from the user's file on, without importlib's frames."""
+    frames = traceback.extract_tb(error.__traceback__)
+    keep = [
+        frame
+        for frame in frames
+        if "importlib" not in frame.filename
+        and (not frame.filename.startswith(str(Path(__file__).parent)))
+    ]
+    lines = traceback.format_list(keep) if keep else []
+    lines += traceback.format_exception_only(type(error), error)
+    return "".join(lines).rstrip()
+
+
+def import_file(path: Path, module_name: str) -> None:
+    key = str(path)
+    if key in _imported:
+        return
+    directory = str(path.parent)
+    if directory not in sys.path:
+        # lettuce put each step file's directory on sys.path; suites import siblings that way
+        sys.path.insert(0, directory)
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise StepLoadError(f"cannot import {relative_path(key)}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    _imported[key] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:  # a user's file may raise anything at import time
+        sys.modules.pop(module_name, None)
+        if isinstance(error, StepLoadError):
+            raise
+        raise StepLoadError(
+            f"{relative_path(key)} failed to import:\n{_user_traceback(error, path)}",
+            hint="Fix the step file, then run pbdd again.",
+        ) from None
+
+
+def import_suite(step_files: Sequence[Path], terrain: Path | None) -> None:
+    """Import terrain.py (as ``terrain``) then every step file; StepLoadError on failure."""
+    install_lettuce_alias()
+    if "pbdd_suite" not in sys.modules:
+        package = importlib.util.module_from_spec(
+            importlib.machinery.ModuleSpec("pbdd_suite", None, is_package=True)
+        )
+        package.__path__ = []
+        sys.modules["pbdd_suite"] = package
+    if terrain is not None:
+        import_file(terrain, "terrain")
+    for path in step_files:
+        if terrain is not None and path == terrain:
+            continue
+        import_file(path, _module_name(path))

@@ -1,0 +1,72 @@
+"""Every error pbdd reports to a user, and the exit code each one means.
+
+Raised anywhere in the parent (loader, registry, config, history); caught once in
+``cli.py``, which prints ``Error: <message>`` and exits with ``exit_code``. A worker never
+raises these across the process boundary: its failures travel as result records.
+
+    PbddError (exit 2)              base: a message that quotes the bad value
+    ├── UsageError (exit 2)         a bad option or argument
+    ├── SuiteError (exit 2)         the suite cannot be loaded: file:line when known
+    │   ├── GherkinSyntaxError      a feature file does not parse
+    │   ├── StepLoadError           a step file does not import, a bad @step regex
+    │   └── AmbiguousStepError      reported by --strict-ambiguity and the dry run
+    └── Interrupted (exit 130)      Ctrl-C
+
+``HistoryWarning`` is not raised at the user: the history store collects it and the
+run goes on.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class PbddError(Exception):
+    """Base of every error pbdd shows to a user; carries the process exit code."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def format_message(self) -> str:
+        if self.hint:
+            return f"{self.message}\n  {self.hint}"
+        return self.message
+
+
+class UsageError(PbddError):
+    """A bad command-line option, argument or config value."""
+
+
+class SuiteError(PbddError):
+    """The suite cannot be loaded; ``location`` is ``file:line`` when there is one."""
+
+    def __init__(self, message: str, *, location: str = "", hint: str = "") -> None:
+        super().__init__(f"{location}: {message}" if location else message, hint=hint)
+        self.location = location
+
+
+class GherkinSyntaxError(SuiteError):
+    """A feature file that gherkin-official cannot parse."""
+
+
+class StepLoadError(SuiteError):
+    """A step file that fails to import, or a step definition that cannot be used."""
+
+
+class AmbiguousStepError(SuiteError):
+    """Several step definitions match one step equally well."""
+
+
+class Interrupted(PbddError):
+    exit_code = EXIT_INTERRUPTED
+
+
+class HistoryWarning(UserWarning):
+    """The history file could not be read or written; the run goes on without it."""

@@ -1,0 +1,98 @@
+"""Selecting scenarios: lettuce's ``-t`` tags, cucumber tag expressions, ``-n`` names.
+
+Called by ``cli.py`` in the parent, after loading and before scheduling.
+
+``-t`` values follow lettuce exactly: with no ``-t`` everything runs; a scenario runs if
+any plain ``-t tag`` names one of its tags (an OR that wins over exclusions, as in
+lettuce); otherwise every ``-t`` must hold: ``-t -tag`` excludes, ``~tag``/``-~tag`` are
+fuzzy matches. A ``-t`` value with spaces, parentheses or ``and``/``or``/``not`` is a
+cucumber tag expression (``-t "@smoke and not @slow"``); several expressions must all
+hold.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Sequence
+
+from .errors import UsageError
+from .messages import WorkItem
+
+_EXPRESSION = re.compile(r"[()\s]|(^|\s)(and|or|not)(\s|$)", re.IGNORECASE)
+
+
+def _fuzzy(tag: str, tags: Sequence[str]) -> bool:
+    return any(difflib.SequenceMatcher(None, tag, t).ratio() > 0.8 for t in tags)
+
+
+def _lettuce_matcher(values: Sequence[str]) -> Callable[[Sequence[str]], bool]:
+    cleaned = [value.strip().strip("@") if not value.startswith("-") else value for value in values]
+    positives = [v for v in cleaned if not v.startswith(("-", "~"))]
+
+    def matches(tags: Sequence[str]) -> bool:
+        if any(p in tags for p in positives):
+            return True
+        for value in cleaned:
+            if value.startswith("-~"):
+                if _fuzzy(value[2:].lstrip("@"), tags):
+                    return False
+            elif value.startswith("-"):
+                if value[1:].lstrip("@") in tags:
+                    return False
+            elif value.startswith("~"):
+                if not _fuzzy(value[1:].lstrip("@"), tags):
+                    return False
+            else:
+                return False
+        return True
+
+    return matches
+
+
+def _expression_matcher(text: str) -> Callable[[Sequence[str]], bool]:
+    from cucumber_tag_expressions import parse
+    from cucumber_tag_expressions.parser import TagExpressionError
+
+    try:
+        expression = parse(text)
+    except TagExpressionError as error:
+        raise UsageError(
+            f"bad tag expression {text!r}: {error}",
+            hint='Write e.g. -t "@smoke and not @slow", or lettuce style -t smoke -t -slow.',
+        ) from None
+    return lambda tags: expression.evaluate([f"@{tag}" for tag in tags])
+
+
+def tag_matcher(values: Sequence[str]) -> Callable[[Sequence[str]], bool]:
+    expressions = [v for v in values if _EXPRESSION.search(v.strip())]
+    plain = [v for v in values if v not in expressions]
+    for value in plain:
+        if not value.strip().lstrip("-~@"):
+            raise UsageError(f"empty tag in -t {value!r}", hint="Write -t smoke or -t -slow.")
+    matchers = [_expression_matcher(v) for v in expressions]
+    if plain:
+        matchers.append(_lettuce_matcher(plain))
+    return lambda tags: all(matcher(tags) for matcher in matchers)
+
+
+def select(
+    items: Sequence[WorkItem], *, tags: Sequence[str] = (), names: Sequence[str] = ()
+) -> list[WorkItem]:
+    selected = list(items)
+    if tags:
+        matcher = tag_matcher(tags)
+        selected = [item for item in selected if matcher(item.tags)]
+    if names:
+        patterns = []
+        for name in names:
+            try:
+                patterns.append(re.compile(name))
+            except re.error as error:
+                raise UsageError(f"bad --name regex {name!r}: {error}") from None
+        selected = [
+            item
+            for item in selected
+            if any(p.search(item.name) or p.search(item.template_name) for p in patterns)
+        ]
+    return selected

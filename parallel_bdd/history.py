@@ -1,0 +1,452 @@
+"""The ``.scenarios`` history file: how long each scenario took, so the next run starts the
+slowest first.
+
+Called by ``cli.py`` in the parent only: once before a run (``HistoryStore.load``, fed to
+``scheduler.with_estimates``), once after it (``HistoryStore.save`` with every result), and by
+``pbdd history merge`` (``merge_files``). A worker never touches the file. Imports nothing
+from ``cli`` or ``reporting``.
+
+File format (JSON, UTF-8, one scenario per line so that a diff or a grep stays readable)::
+
+    {
+      "format": "pbdd-history",
+      "version": 1,
+      "scenarios": {
+        "features/returns.feature::Refund a damaged item": {"duration": 12.4,
+            "status": "passed", "runs": 7, "last_run": "2024-05-01T10:00:00Z"}
+      }
+    }
+
+* ``duration``: seconds, exponentially smoothed over runs: the first run records its duration
+  ``d``; every later run stores ``ALPHA * d + (1 - ALPHA) * old`` with ``ALPHA = 0.5``, so one
+  slow run moves the estimate halfway and an outlier is forgotten within a few runs.
+* ``status``: the scenario's last status (``passed``, ``failed``, ``errored``...).
+* ``runs``: how many runs recorded a duration for it.
+* ``last_run``: when the last of those runs was saved, ISO-8601 UTC.
+
+What ``save`` records: every result except ``not_run`` ones (nothing was measured) and
+``errored`` ones with a zero duration (the scenario never started: a crash before it, a
+failing ``before.all``). When a scenario was attempted several times in one run (retries), the
+last attempt counts, once.
+
+Saving never loses someone else's entries: it takes ``<path>.lock`` (``filelock``), re-reads
+the file as it is now, updates only the scenarios of this run, writes a temporary file in the
+same directory and renames it over the old one, so a reader never sees half a file and two
+runs (or two shards) saving at the same time both land. The lock file is left in place on
+purpose: removing it would let two savers lock two different files.
+
+A file that is not ours (corrupt, truncated, empty, another tool's format, lettuce's old CSV)
+never stops a run: ``load`` returns no history, copies the file to ``<path>.bak``, records a
+warning in ``HistoryStore.warnings``, and the next ``save`` replaces it. A place that cannot be
+written (missing or read-only directory) is a warning too, and a file that exists but cannot
+be read is left alone rather than replaced. ``merge_files`` is a command the user typed, so a
+bad input there is a ``UsageError`` naming the file; its rule for a scenario recorded on several
+machines is in ``merge_entries``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import filelock
+
+from parallel_bdd.errors import UsageError
+from parallel_bdd.messages import ERRORED, NOT_RUN, ScenarioResult
+
+FORMAT_NAME = "pbdd-history"
+FORMAT_VERSION = 1
+DEFAULT_PATH = ".scenarios"
+ALPHA = 0.5  # weight of the newest duration in the smoothed one
+LOCK_TIMEOUT = 30.0  # seconds; flock waits are short, a longer one means a stuck filesystem
+
+_EPOCH = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass
+class HistoryEntry:
+    """What the history remembers about one scenario."""
+
+    duration: float  # exponentially smoothed seconds
+    status: str  # last status
+    runs: int
+    last_run: str  # ISO-8601 UTC timestamp
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "duration": round(self.duration, 6),
+            "status": self.status,
+            "runs": self.runs,
+            "last_run": self.last_run,
+        }
+
+
+class _NotHistory(Exception):
+    """The file exists but is not a pbdd history file; the message says why."""
+
+
+def utc_timestamp(moment: datetime | None = None) -> str:
+    """``moment`` (default: now) as the history writes it: ``2024-05-01T10:00:00Z``."""
+    moment = moment or datetime.now(UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_timestamp(text: str) -> datetime:
+    """A ``last_run`` value as an aware datetime; anything unreadable counts as the oldest."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return _EPOCH
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment
+
+
+def smooth(old: float, new: float) -> float:
+    """The exponentially weighted duration after one more run of ``new`` seconds."""
+    return ALPHA * new + (1.0 - ALPHA) * old
+
+
+class HistoryStore:
+    """The history file at ``path``; collects warnings instead of raising for a bad file."""
+
+    def __init__(self, path: str | os.PathLike[str], *, lock_timeout: float = LOCK_TIMEOUT) -> None:
+        self.path: Path = Path(path)
+        self.warnings: list[str] = []
+        self.lock_timeout = lock_timeout
+        self._backed_up: bytes | None = None  # content last copied to .bak, to do it once
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
+
+    @property
+    def backup_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".bak")
+
+    def load(self) -> dict[str, HistoryEntry]:
+        """Every recorded scenario; ``{}`` (plus a warning) when the file is missing or bad."""
+        return self._read_current()
+
+    def save(self, results: Iterable[ScenarioResult], *, now: datetime | None = None) -> None:
+        """Fold this run's results into the file, keeping every entry the run did not touch."""
+        latest = _latest_measured(results)
+        if not latest:
+            return
+        directory = self.path.parent
+        if not directory.is_dir():
+            # filelock would create the directory; a mistyped --history should not do that.
+            self._warn_unsaved(f"the directory {_shown(directory)} does not exist")
+            return
+        stamp = utc_timestamp(now)
+        try:
+            with filelock.FileLock(str(self.lock_path), timeout=self.lock_timeout):
+                entries = self._read_current(for_update=True)
+                for scenario_id, result in latest.items():
+                    entries[scenario_id] = _updated(entries.get(scenario_id), result, stamp)
+                _write_atomically(self.path, entries)
+        except filelock.Timeout:
+            self._warn_unsaved(
+                f"{_shown(self.lock_path)} stayed locked for {self.lock_timeout:g}s "
+                "(another pbdd still saving?)"
+            )
+        except OSError as error:
+            self._warn_unsaved(_os_reason(error))
+
+    def _read_current(self, *, for_update: bool = False) -> dict[str, HistoryEntry]:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return {}
+        except OSError as error:
+            if for_update:
+                raise  # a file we cannot read must not be replaced by a fresh one
+            self._warn(
+                f"cannot read the history file {_shown(self.path)} ({_os_reason(error)}); "
+                "running without durations"
+            )
+            return {}
+        try:
+            return parse_history(raw)
+        except _NotHistory as problem:
+            kept = self._quarantine(raw, str(problem))
+            if for_update and not kept:
+                raise OSError(
+                    f"{_shown(self.path)} is not a history file and no copy could be kept"
+                ) from None
+            return {}
+
+    def _quarantine(self, raw: bytes, reason: str) -> bool:
+        """Copy a file that is not ours to ``<path>.bak`` (once per content); True when kept."""
+        if raw == self._backed_up:
+            return True
+        backup = self.backup_path
+        try:
+            backup.write_bytes(raw)
+        except OSError as error:
+            what = f"could not keep a copy as {backup.name} ({_os_reason(error)})"
+        else:
+            what = f"kept it as {backup.name}"
+            self._backed_up = raw
+        self._warn(
+            f"{_shown(self.path)} is not a pbdd history file ({reason}); {what} and starting fresh"
+        )
+        return self._backed_up == raw
+
+    def _warn_unsaved(self, reason: str) -> None:
+        self._warn(f"could not save scenario durations to {_shown(self.path)}: {reason}")
+
+    def _warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+
+def parse_history(raw: bytes | str) -> dict[str, HistoryEntry]:
+    """The entries of a history file's content; raises ``_NotHistory`` saying what is wrong."""
+    if isinstance(raw, bytes):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _NotHistory("not UTF-8 text") from None
+    else:
+        text = raw
+    if not text.strip():
+        raise _NotHistory("the file is empty")
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise _NotHistory(f"not JSON: {error.msg}, line {error.lineno}") from None
+    if not isinstance(document, dict):
+        raise _NotHistory(f"expected a JSON object, found {_json_kind(document)}")
+    if document.get("format") != FORMAT_NAME:
+        raise _NotHistory(f'no "format": "{FORMAT_NAME}" field')
+    version = document.get("version")
+    if version != FORMAT_VERSION:
+        raise _NotHistory(f"version {version!r}, this pbdd reads version {FORMAT_VERSION}")
+    scenarios = document.get("scenarios")
+    if not isinstance(scenarios, dict):
+        raise _NotHistory(f'"scenarios" is {_json_kind(scenarios)}, not an object')
+    entries: dict[str, HistoryEntry] = {}
+    for scenario_id, value in scenarios.items():
+        entry = _entry_from_json(value)
+        if entry is None:
+            raise _NotHistory(f"the entry for {scenario_id!r} is malformed")
+        entries[scenario_id] = entry
+    return entries
+
+
+def _entry_from_json(value: object) -> HistoryEntry | None:
+    if not isinstance(value, dict):
+        return None
+    duration = value.get("duration")
+    status = value.get("status", "")
+    runs = value.get("runs", 1)
+    last_run = value.get("last_run", "")
+    if isinstance(duration, bool) or not isinstance(duration, (int, float)):
+        return None
+    if not math.isfinite(duration) or duration < 0:
+        return None
+    if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
+        return None
+    if not isinstance(status, str) or not isinstance(last_run, str):
+        return None
+    return HistoryEntry(duration=float(duration), status=status, runs=runs, last_run=last_run)
+
+
+def _latest_measured(results: Iterable[ScenarioResult]) -> dict[str, ScenarioResult]:
+    """Per scenario, the last attempt that measured something."""
+    latest: dict[str, ScenarioResult] = {}
+    for result in results:
+        if result.status == NOT_RUN:
+            continue
+        if not math.isfinite(result.duration) or result.duration < 0:
+            continue
+        if result.status == ERRORED and result.duration == 0:
+            continue
+        previous = latest.get(result.scenario_id)
+        if previous is None or (result.attempt, result.started_at) >= (
+            previous.attempt,
+            previous.started_at,
+        ):
+            latest[result.scenario_id] = result
+    return latest
+
+
+def _updated(old: HistoryEntry | None, result: ScenarioResult, stamp: str) -> HistoryEntry:
+    if old is None:
+        return HistoryEntry(duration=result.duration, status=result.status, runs=1, last_run=stamp)
+    return HistoryEntry(
+        duration=smooth(old.duration, result.duration),
+        status=result.status,
+        runs=old.runs + 1,
+        last_run=stamp,
+    )
+
+
+def merge_entries(histories: Sequence[Mapping[str, HistoryEntry]]) -> dict[str, HistoryEntry]:
+    """Combine histories recorded on several machines (or shards) into one.
+
+    For a scenario present in several histories:
+
+    * an entry is dropped when another one has both more runs and a later ``last_run``: it is
+      taken to be an older copy that the newer one already folded in (shards that started from
+      the same cached file each carry the old entry for the scenarios they did not run);
+    * ``status`` and ``last_run`` come from the most recent remaining entry (on a tie, the
+      later history in the sequence wins);
+    * ``duration`` is the average of the remaining entries weighted by their ``runs``;
+    * ``runs`` is the largest remaining count, so merging a file with itself changes nothing.
+    """
+    candidates: dict[str, list[HistoryEntry]] = {}
+    for history in histories:
+        for scenario_id, entry in history.items():
+            candidates.setdefault(scenario_id, []).append(entry)
+    return {scenario_id: _merge_one(entries) for scenario_id, entries in candidates.items()}
+
+
+def _merge_one(entries: list[HistoryEntry]) -> HistoryEntry:
+    if len(entries) == 1:
+        return _copy(entries[0])
+    moments = [parse_timestamp(entry.last_run) for entry in entries]
+    kept = [
+        (entry, moment)
+        for entry, moment in zip(entries, moments)
+        if not any(
+            other.runs > entry.runs and other_moment > moment
+            for other, other_moment in zip(entries, moments)
+        )
+    ]
+    # With the position in the key, the later history wins a tie on last_run.
+    newest_at = max(range(len(kept)), key=lambda index: (kept[index][1], index))
+    newest = kept[newest_at][0]
+    total_runs = sum(entry.runs for entry, _ in kept)
+    duration = sum(entry.duration * entry.runs for entry, _ in kept) / total_runs
+    return HistoryEntry(
+        duration=duration,
+        status=newest.status,
+        runs=max(entry.runs for entry, _ in kept),
+        last_run=newest.last_run,
+    )
+
+
+def _copy(entry: HistoryEntry) -> HistoryEntry:
+    return HistoryEntry(entry.duration, entry.status, entry.runs, entry.last_run)
+
+
+def merge_files(
+    inputs: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str]
+) -> dict[str, HistoryEntry]:
+    """``pbdd history merge``: combine ``inputs`` (rules: ``merge_entries``) into ``output``.
+
+    ``output`` is replaced, not merged into: list it among the inputs to keep what it holds.
+    A missing or unreadable input, or a failure to write ``output``, raises ``UsageError``.
+    """
+    if not inputs:
+        raise UsageError(
+            "pbdd history merge: no history file given",
+            hint="name the .scenarios files to combine, e.g. shard-1/.scenarios shard-2/.scenarios",
+        )
+    histories = [_read_strictly(Path(path)) for path in inputs]
+    merged = merge_entries(histories)
+    target = Path(output)
+    if not target.parent.is_dir():
+        raise UsageError(
+            f"cannot write '{target}': the directory {_shown(target.parent)} does not exist"
+        )
+    lock_path = target.with_name(target.name + ".lock")
+    try:
+        with filelock.FileLock(str(lock_path), timeout=LOCK_TIMEOUT):
+            _write_atomically(target, merged)
+    except filelock.Timeout:
+        raise UsageError(f"cannot write '{target}': {lock_path} stayed locked") from None
+    except OSError as error:
+        raise UsageError(f"cannot write '{target}': {_os_reason(error)}") from None
+    return merged
+
+
+def _read_strictly(path: Path) -> dict[str, HistoryEntry]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"'{path}': no such history file") from None
+    except OSError as error:
+        raise UsageError(f"cannot read '{path}': {_os_reason(error)}") from None
+    try:
+        return parse_history(raw)
+    except _NotHistory as problem:
+        raise UsageError(
+            f"'{path}' is not a pbdd history file ({problem})",
+            hint="give the .scenarios files that pbdd wrote",
+        ) from None
+
+
+def _write_atomically(path: Path, entries: Mapping[str, HistoryEntry]) -> None:
+    """Write ``entries`` to ``path`` so that a reader sees either the old file or the new one."""
+    target = Path(os.path.realpath(path))  # a symlinked history keeps its link
+    temp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    # 0o666 less the umask, like any new file; an existing history keeps its own mode below.
+    descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+            stream.write(render_history(entries))
+            stream.flush()
+            os.fsync(stream.fileno())
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(temp, target.stat().st_mode & 0o7777)
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def render_history(entries: Mapping[str, HistoryEntry]) -> str:
+    """The file's text: sorted ids, one entry a line."""
+    lines = [
+        "{",
+        f'  "format": {json.dumps(FORMAT_NAME)},',
+        f'  "version": {FORMAT_VERSION},',
+    ]
+    if not entries:
+        lines.append('  "scenarios": {}')
+    else:
+        lines.append('  "scenarios": {')
+        body = [
+            f"    {json.dumps(scenario_id, ensure_ascii=False)}: "
+            f"{json.dumps(entries[scenario_id].to_json(), ensure_ascii=False)}"
+            for scenario_id in sorted(entries)
+        ]
+        lines.append(",\n".join(body))
+        lines.append("  }")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _json_kind(value: object) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an object"
+
+
+def _os_reason(error: OSError) -> str:
+    return error.strerror or str(error)
+
+
+def _shown(path: Path) -> str:
+    return str(path) if str(path) else "."

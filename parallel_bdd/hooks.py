@@ -1,0 +1,97 @@
+"""Hook points: ``@before.each_scenario``, ``@after.batch`` and the rest of lettuce's list.
+
+Users register hooks through ``before``/``after`` (from ``parallel_bdd`` or ``lettuce``);
+``runner.py`` (in a worker or the serial run) and ``cli.py`` (``all`` hooks, in the
+parent) call them through ``HOOKS.call``. Imports nothing from cli or reporting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+# Hook points and when they fire (see README "Hooks").
+HOOK_POINTS = (
+    "all",  # once per run, in the parent
+    "batch",  # once per worker process (and once in a serial run)
+    "each_feature",
+    "each_scenario",
+    "each_outline",  # around each Examples row
+    "each_background",
+    "each_step",
+    "outline",  # lettuce: before.outline and after.outline are one list, fired after each row
+    "step_output",
+)
+# Django-only points of lettuce (`harvest`): accepted so that old terrain files import,
+# never fired by pbdd.
+IGNORED_POINTS = ("harvest", "each_app", "runserver", "handle_request")
+
+HookFunction = Callable[..., Any]
+
+
+class HookRegistry:
+    """Hook functions by (when, point), in registration order, each registered once."""
+
+    def __init__(self) -> None:
+        self._hooks: dict[tuple[str, str], list[HookFunction]] = {}
+        self._seen: set[tuple[str, str, str, int]] = set()
+
+    def register(self, when: str, point: str, function: HookFunction) -> HookFunction:
+        if point == "outline":
+            when = "after"  # lettuce registers both names into the same list
+        code = getattr(function, "__code__", None)
+        if code is not None:
+            # lettuce ignores a function already registered from the same file and line,
+            # so a step module imported twice does not double its hooks.
+            key = (when, point, code.co_filename, code.co_firstlineno)
+            if key in self._seen:
+                return function
+            self._seen.add(key)
+        self._hooks.setdefault((when, point), []).append(function)
+        return function
+
+    def get(self, when: str, point: str) -> list[HookFunction]:
+        if point == "outline":
+            when = "after"
+        return list(self._hooks.get((when, point), ()))
+
+    def call(self, when: str, point: str, *args: Any) -> None:
+        """Call every hook of (when, point); the first exception propagates."""
+        for function in self.get(when, point):
+            function(*args)
+
+    def clear(self) -> None:
+        self._hooks.clear()
+        self._seen.clear()
+
+
+HOOKS = HookRegistry()
+
+
+class _HookDecorators:
+    """``before`` / ``after``: ``@before.each_scenario`` registers a hook."""
+
+    def __init__(self, when: str) -> None:
+        self._when = when
+
+    def __getattr__(self, point: str) -> Callable[[HookFunction], HookFunction]:
+        if point in HOOK_POINTS or point in IGNORED_POINTS:
+            when = self._when
+
+            def decorator(function: HookFunction) -> HookFunction:
+                if point in IGNORED_POINTS:
+                    return function
+                return HOOKS.register(when, point, function)
+
+            decorator.__name__ = f"{when}.{point}"
+            return decorator
+        raise AttributeError(
+            f"there is no hook point {self._when}.{point}; choose one of: {', '.join(HOOK_POINTS)}"
+        )
+
+    def __repr__(self) -> str:
+        return f"<hook decorators {self._when!r}>"
+
+
+before = _HookDecorators("before")
+after = _HookDecorators("after")

@@ -1,0 +1,376 @@
+"""Parse ``.feature`` files with gherkin-official into ``WorkItem`` records.
+
+Called by ``cli.py`` in the parent only: workers never parse features, they receive the
+compiled scenarios as plain data. Imports nothing from cli, reporting or worker code.
+
+Lettuce-only inputs that existing suites contain are accepted unchanged, each with one
+warning per file so teams can migrate: lettuce's language codes (``pt-br``, ``cz``...) and
+step lines without a Given/When/Then keyword (run as written, matched on the whole line).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import GherkinSyntaxError, SuiteError, UsageError
+from .messages import FeatureData, StepData, WorkItem
+from .registry import relative_path
+
+# lettuce's language codes that gherkin spells differently
+LETTUCE_LANGUAGES = {"pt-br": "pt", "cz": "cs", "zh-cn": "zh-CN", "zh-tw": "zh-TW"}
+_LANGUAGE_LINE = re.compile(r"^\s*#\s*language\s*:\s*(\S+)\s*$", re.IGNORECASE)
+KEYWORDLESS_MARK = "* "
+
+
+@dataclass
+class FeatureTarget:
+    """A path from the command line: a feature file, and the lines asked for (if any)."""
+
+    path: Path
+    lines: tuple[int, ...] = ()
+
+
+@dataclass
+class LoadedSuite:
+    items: list[WorkItem] = field(default_factory=list)
+    feature_files: list[Path] = field(default_factory=list)
+    suite_dirs: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def resolve_paths(paths: Sequence[str]) -> tuple[list[FeatureTarget], list[Path]]:
+    """Command-line paths → feature files (sorted, each once) and the suite directories."""
+    targets: dict[Path, FeatureTarget] = {}
+    suite_dirs: dict[Path, None] = {}
+    for raw in paths or ("features",):
+        path_text, lines = raw, ()
+        match = re.fullmatch(r"(.+?\.feature)((?::\d+)+)", raw)
+        if match:
+            path_text = match.group(1)
+            lines = tuple(int(n) for n in match.group(2).strip(":").split(":"))
+        path = Path(path_text)
+        if not path.exists():
+            raise UsageError(
+                f"no such file or directory: {raw!r}",
+                hint="Give a directory of .feature files, a .feature file or file.feature:LINE.",
+            )
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*.feature") if p.is_file())
+            if not files:
+                raise UsageError(
+                    f"no .feature files under {raw!r}",
+                    hint="Point pbdd at the directory that holds your .feature files.",
+                )
+            suite_dirs.setdefault(path.resolve(), None)
+            for file in files:
+                targets.setdefault(file.resolve(), FeatureTarget(file))
+        elif path.suffix != ".feature":
+            raise UsageError(
+                f"{raw!r} is not a .feature file",
+                hint="Give a directory, a .feature file or file.feature:LINE.",
+            )
+        else:
+            suite_dirs.setdefault(path.parent.resolve(), None)
+            key = path.resolve()
+            existing = targets.get(key)
+            if existing is not None and (not lines or not existing.lines):
+                existing.lines = ()
+            elif existing is not None:
+                existing.lines = tuple(sorted(set(existing.lines + lines)))
+            else:
+                targets[key] = FeatureTarget(path, lines)
+    ordered = sorted(targets.items(), key=lambda pair: str(pair[0]))
+    return [target for _, target in ordered], list(suite_dirs)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = path.read_bytes()[: error.start].count(b"\n") + 1
+        raise SuiteError(
+            "the file is not UTF-8 text",
+            location=f"{relative_path(str(path))}:{line}",
+            hint="Save the feature file as UTF-8.",
+        ) from None
+
+
+def _parse(path: Path, warnings: list[str]) -> dict[str, Any]:
+    from gherkin.errors import CompositeParserException, ParserException
+    from gherkin.parser import Parser
+
+    shown = relative_path(str(path))
+    lines = _read(path).split("\n")
+    for index, line in enumerate(lines[:20]):
+        match = _LANGUAGE_LINE.match(line)
+        if match and match.group(1).lower() in LETTUCE_LANGUAGES:
+            code = LETTUCE_LANGUAGES[match.group(1).lower()]
+            lines[index] = f"# language: {code}"
+            warnings.append(
+                f"{shown}:{index + 1}: lettuce language code {match.group(1)!r} read as "
+                f"{code!r}; write '# language: {code}'"
+            )
+            break
+    keywordless: list[int] = []
+    while True:
+        try:
+            return Parser().parse("\n".join(lines))
+        except (CompositeParserException, ParserException) as error:
+            errors = getattr(error, "errors", None) or [error]
+            first = errors[0]
+            location = getattr(first, "location", None) or {}
+            line_no = int(location.get("line") or 0)
+            message = str(first.args[0]) if first.args else str(first)
+            message = re.sub(r"^\(\d+:\d+\): ", "", message)
+            # A lettuce step line without a keyword: run it as written (once per line).
+            if (
+                "#StepLine" in message
+                and "got '" in message
+                and 0 < line_no <= len(lines)
+                and line_no not in keywordless
+                and len(keywordless) < 10_000
+            ):
+                original = lines[line_no - 1]
+                indent = original[: len(original) - len(original.lstrip())]
+                lines[line_no - 1] = f"{indent}{KEYWORDLESS_MARK}{original.lstrip()}"
+                keywordless.append(line_no)
+                continue
+            if "Language not supported" in message or "NoSuchLanguage" in type(first).__name__:
+                raise GherkinSyntaxError(
+                    message,
+                    location=f"{shown}:{line_no or 1}",
+                    hint="Use a language code gherkin knows, e.g. '# language: pt'.",
+                ) from None
+            raise GherkinSyntaxError(message, location=f"{shown}:{line_no}") from None
+
+
+def _cells(row: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(cell["value"] for cell in row["cells"])
+
+
+class _FeatureCompiler:
+    """One parsed document → WorkItems (one per scenario / outline row)."""
+
+    def __init__(self, path: Path, document: dict[str, Any], keywordless: set[int]) -> None:
+        self.path = path
+        self.shown = relative_path(str(path))
+        self.document = document
+        self.keywordless = keywordless
+        self.steps: dict[str, dict[str, Any]] = {}
+        self.background_steps: set[str] = set()
+        self.scenarios: dict[str, dict[str, Any]] = {}
+        self.rows: dict[str, tuple[int, dict[str, Any], dict[str, Any]]] = {}
+        self.scenario_lines: list[int] = []
+
+    def _index(self, children: Iterable[dict[str, Any]]) -> None:
+        for child in children:
+            if "background" in child:
+                for step_ast in child["background"]["steps"]:
+                    self.steps[step_ast["id"]] = step_ast
+                    self.background_steps.add(step_ast["id"])
+            elif "scenario" in child:
+                node = child["scenario"]
+                self.scenarios[node["id"]] = node
+                self.scenario_lines.append(node["location"]["line"])
+                for step_ast in node["steps"]:
+                    self.steps[step_ast["id"]] = step_ast
+                index = 0
+                for examples in node.get("examples", ()):
+                    for row in examples.get("tableBody", ()):
+                        self.rows[row["id"]] = (index, examples, row)
+                        index += 1
+            elif "rule" in child:
+                self._index(child["rule"].get("children", ()))
+
+    def compile(self, order_start: int) -> list[WorkItem]:
+        from gherkin.pickles.compiler import Compiler
+
+        feature = self.document.get("feature")
+        if not feature:
+            return []
+        self._index(feature.get("children", ()))
+        background = next((c["background"] for c in feature["children"] if "background" in c), None)
+        feature_data = FeatureData(
+            path=self.shown,
+            name=feature["name"],
+            line=feature["location"]["line"],
+            description=_dedent(feature.get("description", "")),
+            tags=tuple(tag["name"].lstrip("@") for tag in feature.get("tags", ())),
+            language=feature.get("language", "en"),
+            keyword=feature.get("keyword", "Feature"),
+            background_name=background["name"] if background else "",
+            background_line=background["location"]["line"] if background else 0,
+        )
+        document = dict(self.document, uri=self.shown)
+        items: list[WorkItem] = []
+        names: dict[str, int] = {}
+        ids_by_scenario: dict[str, str] = {}
+        for pickle in Compiler().compile(document):
+            node = self.scenarios[pickle["astNodeIds"][0]]
+            base_id = ids_by_scenario.get(node["id"])
+            if base_id is None:
+                name = node["name"]
+                count = names.get(name, 0) + 1
+                names[name] = count
+                base_id = f"{self.shown}::{name}" + (f"::{count}" if count > 1 else "")
+                ids_by_scenario[node["id"]] = base_id
+            row_info = (
+                self.rows.get(pickle["astNodeIds"][1]) if len(pickle["astNodeIds"]) > 1 else None
+            )
+            steps = tuple(self._step(step) for step in pickle["steps"])
+            scenario_line = node["location"]["line"]
+            if row_info:
+                row_index, examples, row = row_info
+                keys = _cells(examples["tableHeader"]) if examples.get("tableHeader") else ()
+                item = WorkItem(
+                    scenario_id=f"{base_id}::{row_index + 1}",
+                    feature=feature_data,
+                    name=pickle["name"],
+                    line=row["location"]["line"],
+                    keyword=node["keyword"],
+                    tags=tuple(tag["name"].lstrip("@") for tag in pickle.get("tags", ())),
+                    steps=steps,
+                    scenario_line=scenario_line,
+                    template_name=node["name"],
+                    outline_keys=keys,
+                    outline_values=_cells(row),
+                    outline_index=row_index,
+                    order=order_start + len(items),
+                )
+            else:
+                item = WorkItem(
+                    scenario_id=base_id,
+                    feature=feature_data,
+                    name=pickle["name"],
+                    line=scenario_line,
+                    keyword=node["keyword"],
+                    tags=tuple(tag["name"].lstrip("@") for tag in pickle.get("tags", ())),
+                    steps=steps,
+                    scenario_line=scenario_line,
+                    template_name=node["name"],
+                    order=order_start + len(items),
+                )
+            items.append(item)
+        return items
+
+    def _step(self, pickle_step: dict[str, Any]) -> StepData:
+        ast = self.steps[pickle_step["astNodeIds"][0]]
+        line = ast["location"]["line"]
+        keyword = ast["keyword"]
+        text = pickle_step["text"]
+        original = ast["text"]
+        if line in self.keywordless and keyword == KEYWORDLESS_MARK:
+            # lettuce matched the whole line; keep its first word in the sentence
+            keyword = ""
+        argument = pickle_step.get("argument", {})
+        table: tuple[tuple[str, ...], ...] = ()
+        doc_string = None
+        doc_type = ""
+        if "dataTable" in argument:
+            table = tuple(_cells(row) for row in argument["dataTable"]["rows"])
+        if "docString" in argument:
+            doc_string = argument["docString"]["content"]
+            doc_type = argument["docString"].get("mediaType", "") or ""
+        return StepData(
+            keyword=keyword,
+            text=text,
+            line=line,
+            original_text=original if original != text else "",
+            table=table,
+            doc_string=doc_string,
+            doc_string_type=doc_type,
+            in_background=ast["id"] in self.background_steps,
+        )
+
+    def select_lines(self, items: list[WorkItem], lines: Sequence[int]) -> list[WorkItem]:
+        """``file.feature:LINE``: the scenario at (or containing) each line, or one outline row."""
+        chosen: dict[str, WorkItem] = {}
+        starts = sorted(self.scenario_lines)
+        last_line = len(_read(self.path).split("\n"))
+        for wanted in lines:
+            hits = [item for item in items if item.is_outline_row and item.line == wanted]
+            if not hits and 1 <= wanted <= last_line:
+                owner = max((start for start in starts if start <= wanted), default=None)
+                hits = [item for item in items if item.scenario_line == owner]
+            if not hits:
+                listing = ", ".join(str(start) for start in starts) or "none"
+                raise UsageError(
+                    f"{self.shown}:{wanted}: no scenario at line {wanted}",
+                    hint=f"Scenarios in {self.shown} start at lines: {listing}.",
+                )
+            for item in hits:
+                chosen.setdefault(item.scenario_id, item)
+        return [item for item in items if item.scenario_id in chosen]
+
+
+def _dedent(text: str) -> str:
+    return "\n".join(line.strip() for line in text.split("\n")).strip()
+
+
+def load_features(paths: Sequence[str]) -> LoadedSuite:
+    """Parse every feature the paths name; SuiteError/UsageError on the first bad one."""
+    targets, suite_dirs = resolve_paths(paths)
+    suite = LoadedSuite(suite_dirs=suite_dirs)
+    for target in targets:
+        warnings: list[str] = []
+        document = _parse_with_marks(target.path, warnings)
+        keywordless = document.pop("_pbdd_keywordless")
+        if keywordless:
+            shown = relative_path(str(target.path))
+            first = sorted(keywordless)
+            suite.warnings.append(
+                f"{shown}:{first[0]}: {len(first)} step line(s) without a Given/When/Then keyword "
+                f"(lines {', '.join(map(str, first[:8]))}{'...' if len(first) > 8 else ''}); "
+                "run as written, but standard Gherkin needs a keyword, e.g. '* ' or 'Given '"
+            )
+        suite.warnings.extend(warnings)
+        compiler = _FeatureCompiler(target.path, document, keywordless)
+        items = compiler.compile(len(suite.items))
+        if target.lines:
+            items = compiler.select_lines(items, target.lines)
+        suite.items.extend(items)
+        suite.feature_files.append(target.path)
+    suite.items = [
+        item if item.order == index else _with_order(item, index)
+        for index, item in enumerate(suite.items)
+    ]
+    return suite
+
+
+def _with_order(item: WorkItem, order: int) -> WorkItem:
+    from dataclasses import replace
+
+    return replace(item, order=order)
+
+
+def _parse_with_marks(path: Path, warnings: list[str]) -> dict[str, Any]:
+    """Parse, remembering which lines got a keyword so the compiler can restore them."""
+    marked: list[int] = []
+    original = _read(path).split("\n")
+    document = _parse(path, warnings)
+    # _parse rewrote keyword-less lines to "* <line>"; find them by comparing the AST
+    for step_line in _all_step_lines(document):
+        line_no, keyword, text = step_line
+        source = original[line_no - 1].strip() if 0 < line_no <= len(original) else ""
+        if keyword == KEYWORDLESS_MARK and source == text and not source.startswith("*"):
+            marked.append(line_no)
+    document["_pbdd_keywordless"] = set(marked)
+    return document
+
+
+def _all_step_lines(document: dict[str, Any]) -> Iterable[tuple[int, str, str]]:
+    def walk(children: Iterable[dict[str, Any]]) -> Iterable[tuple[int, str, str]]:
+        for child in children:
+            node = child.get("background") or child.get("scenario")
+            if node:
+                for step_ast in node["steps"]:
+                    yield step_ast["location"]["line"], step_ast["keyword"], step_ast["text"]
+            elif "rule" in child:
+                yield from walk(child["rule"].get("children", ()))
+
+    feature = document.get("feature") or {}
+    return walk(feature.get("children", ()))

@@ -1,0 +1,165 @@
+"""Plain data that crosses a process boundary: work items in, results out.
+
+Written by the loader (``WorkItem``) and by ``runner.py`` (``ScenarioResult``); read by
+the pool, the reporters, the history and the scheduler. Everything here is a frozen
+dataclass of str/int/float/tuples so that it pickles the same on every start method and
+a user's exception object or fixture never has to cross into the parent.
+
+Imports nothing from the rest of the package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Step statuses, in the order lettuce's summary lists them.
+PASSED = "passed"
+FAILED = "failed"
+SKIPPED = "skipped"  # not run because an earlier step failed or was undefined
+UNDEFINED = "undefined"
+AMBIGUOUS = "ambiguous"  # several definitions matched equally well: counts as failed
+
+# Scenario statuses (a scenario's status is the worst of its steps, or one of these).
+ERRORED = "errored"  # a hook raised, the worker died, the scenario timed out
+NOT_RUN = "not_run"  # interrupted, --failfast, or never dispatched
+
+SCENARIO_FAILURES = frozenset({FAILED, ERRORED, UNDEFINED, AMBIGUOUS})
+
+
+@dataclass(frozen=True)
+class StepData:
+    """One compiled step as the parent parsed it (placeholders already substituted)."""
+
+    keyword: str  # as written, with its trailing space: "Given ", "And ", "* "
+    text: str  # step text after the keyword, outline values substituted
+    line: int
+    original_text: str = ""  # template text (with <placeholders>) for outline steps
+    table: tuple[tuple[str, ...], ...] = ()  # data table rows, header first; () if none
+    doc_string: str | None = None
+    doc_string_type: str = ""
+    in_background: bool = False
+
+    @property
+    def sentence(self) -> str:
+        """What lettuce matched against: the keyword as written plus the text."""
+        return f"{self.keyword}{self.text}"
+
+
+@dataclass(frozen=True)
+class FeatureData:
+    """What a worker needs to know about a scenario's feature (hooks and reports)."""
+
+    path: str  # as shown to the user: relative to the current directory when possible
+    name: str
+    line: int
+    description: str = ""
+    tags: tuple[str, ...] = ()  # without the leading "@"
+    language: str = "en"
+    keyword: str = "Feature"
+    background_name: str = ""
+    background_line: int = 0
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """The scheduling unit: one scenario, or one row of a Scenario Outline."""
+
+    scenario_id: str  # "<feature path>::<name>[::<row index>]", stable across runs
+    feature: FeatureData
+    name: str  # outline rows: placeholders substituted, as gherkin names the pickle
+    line: int  # the scenario's line (outline rows: the Examples row's line)
+    keyword: str = "Scenario"
+    tags: tuple[str, ...] = ()  # own + inherited (feature, rule, examples), no "@"
+    steps: tuple[StepData, ...] = ()  # background steps first (in_background=True)
+    scenario_line: int = 0  # the Scenario/Outline keyword line (== line for plain ones)
+    template_name: str = ""  # outline: the name as written, with <placeholders>
+    outline_keys: tuple[str, ...] = ()  # outline: Examples header
+    outline_values: tuple[str, ...] = ()  # outline: this row's cells
+    outline_index: int = -1  # 0-based row index across the outline's Examples; -1 if none
+    order: int = 0  # position in file order across the whole selection
+    estimate: float = 0.0  # seconds, from history (median of known ones when unknown)
+
+    @property
+    def is_outline_row(self) -> bool:
+        return self.outline_index >= 0
+
+    @property
+    def location(self) -> str:
+        return f"{self.feature.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class StepResult:
+    keyword: str
+    text: str
+    line: int
+    status: str  # PASSED/FAILED/SKIPPED/UNDEFINED/AMBIGUOUS
+    duration: float = 0.0
+    definition: str = ""  # "steps.py:12" of the matched definition, "" if none
+    error: str = ""  # one line: "AssertionError: expected 4, got 3"
+    traceback: str = ""  # formatted, runner frames trimmed
+    in_background: bool = False
+    table: tuple[tuple[str, ...], ...] = ()
+    doc_string: str | None = None
+    candidates: tuple[str, ...] = ()  # ambiguous: "regex  # file:line" of each match
+
+    @property
+    def sentence(self) -> str:
+        return f"{self.keyword}{self.text}"
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    scenario_id: str
+    status: str  # PASSED, FAILED, UNDEFINED, AMBIGUOUS, ERRORED, NOT_RUN
+    steps: tuple[StepResult, ...] = ()
+    duration: float = 0.0  # seconds, hooks included
+    started_at: float = 0.0  # time.time() when the scenario started
+    worker_id: int = -1  # -1: the parent (serial run)
+    stdout: str = ""
+    stderr: str = ""
+    log: str = ""  # captured logging records, formatted
+    error: str = ""  # errored: what went wrong outside the steps (hook, crash, timeout)
+    error_traceback: str = ""
+    attempt: int = 1  # 1-based; > 1 when re-run (--retry, --requeue-crashed)
+    artifacts: tuple[str, ...] = ()  # files attached to the report (screenshots...)
+    notes: tuple[str, ...] = field(default=())  # warnings raised while it ran
+
+    @property
+    def failed(self) -> bool:
+        return self.status in SCENARIO_FAILURES
+
+    @property
+    def undefined_steps(self) -> tuple[StepResult, ...]:
+        return tuple(step for step in self.steps if step.status == UNDEFINED)
+
+    @property
+    def failing_step(self) -> StepResult | None:
+        for step in self.steps:
+            if step.status in (FAILED, AMBIGUOUS):
+                return step
+        return None
+
+
+@dataclass(frozen=True)
+class HookFailure:
+    """A hook that raised outside any one scenario (batch, each_feature at batch end, all)."""
+
+    hook: str  # "before.batch", "after.each_feature", ...
+    error: str
+    traceback: str
+    worker_id: int = -1
+    subject: str = ""  # the feature's name for each_feature hooks
+
+
+@dataclass(frozen=True)
+class WorkerEvent:
+    """What a worker tells the parent besides results (pool.py reads these)."""
+
+    kind: str  # "ready", "started", "result", "hook_failure", "done", "warning"
+    worker_id: int
+    scenario_id: str = ""
+    result: ScenarioResult | None = None
+    failure: HookFailure | None = None
+    message: str = ""
+    pid: int = 0

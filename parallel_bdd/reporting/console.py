@@ -1,0 +1,311 @@
+"""The terminal report, in lettuce's verbosity levels, fed one finished scenario at a time.
+
+Called by ``cli.py`` in the parent (from the pool's result callback, or after each
+scenario of a serial run). Each scenario's block is printed whole when it finishes, so
+output from parallel workers never interleaves. Never imported by a worker.
+
+Levels: 0 summary only; 1 a character per scenario; 2 a line per scenario with status,
+duration and worker; 3 every step; 4 every step in colour.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import IO
+
+import click
+
+from .. import messages as m
+from ..messages import HookFailure, ScenarioResult, StepResult, WorkItem
+from ..model import TotalResult
+from .snippets import snippet_block
+
+STATUS_WORD = {
+    m.PASSED: "OK",
+    m.FAILED: "FAILED",
+    m.AMBIGUOUS: "AMBIGUOUS",
+    m.UNDEFINED: "UNDEFINED",
+    m.ERRORED: "ERROR",
+    m.NOT_RUN: "NOT RUN",
+}
+DOT = {m.PASSED: ".", m.FAILED: "F", m.AMBIGUOUS: "F", m.UNDEFINED: "U", m.ERRORED: "E"}
+COLOR = {
+    m.PASSED: "green",
+    m.FAILED: "red",
+    m.AMBIGUOUS: "red",
+    m.ERRORED: "red",
+    m.UNDEFINED: "yellow",
+    m.SKIPPED: "cyan",
+    m.NOT_RUN: "cyan",
+}
+
+
+def plural(count: int, word: str) -> str:
+    """lettuce's plural rule: only when the count is greater than one."""
+    return f"{count} {word}{'s' if count > 1 else ''}"
+
+
+def color_wanted(no_color: bool, verbosity: int, stream: IO[str] | None = None) -> bool:
+    if no_color or os.environ.get("NO_COLOR"):
+        return False
+    if verbosity >= 4:
+        return True
+    stream = stream or sys.stdout
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def _indent(text: str, spaces: int) -> str:
+    pad = " " * spaces
+    return "\n".join(pad + line if line else line for line in text.rstrip().split("\n"))
+
+
+class ConsoleReporter:
+    def __init__(self, verbosity: int, *, color: bool, parallel: bool) -> None:
+        self.verbosity = verbosity
+        self.color = color
+        self.parallel = parallel
+        self._last_feature = ""
+        self._dots = 0
+
+    # -- plumbing ----------------------------------------------------------------------
+    def echo(self, text: str = "", *, nl: bool = True, err: bool = False) -> None:
+        click.echo(text, nl=nl, err=err, color=self.color)
+
+    def style(self, text: str, status: str | None = None, **kwargs: object) -> str:
+        if not self.color:
+            return text
+        if status is not None:
+            return click.style(text, fg=COLOR.get(status), **kwargs)  # type: ignore[arg-type]
+        return click.style(text, **kwargs)  # type: ignore[arg-type]
+
+    def notice(self, text: str) -> None:
+        self._end_dots()
+        self.echo(self.style(text, fg="yellow"), err=True)
+
+    def _end_dots(self) -> None:
+        if self._dots:
+            self.echo()
+            self._dots = 0
+
+    # -- the run -----------------------------------------------------------------------
+    def start(self, selected: int, processes: int, seed: int | None) -> None:
+        if self.verbosity >= 2:
+            where = f"{processes} workers" if processes > 1 else "1 process"
+            line = f"Running {plural(selected, 'scenario')} on {where}"
+            if seed is not None:
+                line += f" (random order, --seed {seed})"
+            self.echo(line)
+            self.echo()
+
+    def scenario_finished(self, item: WorkItem, result: ScenarioResult) -> None:
+        if self.verbosity <= 0:
+            return
+        if self.verbosity == 1:
+            self.echo(self.style(DOT.get(result.status, "?"), result.status), nl=False)
+            self._dots += 1
+            if self._dots >= 80:
+                self._end_dots()
+            return
+        if self.verbosity == 2:
+            self.echo(self._scenario_line(item, result))
+            return
+        self._scenario_block(item, result)
+
+    def _worker_label(self, result: ScenarioResult) -> str:
+        return f", worker {result.worker_id}" if self.parallel and result.worker_id >= 0 else ""
+
+    def _scenario_line(self, item: WorkItem, result: ScenarioResult) -> str:
+        word = self.style(STATUS_WORD.get(result.status, result.status.upper()), result.status)
+        attempt = f" [attempt {result.attempt}]" if result.attempt > 1 else ""
+        return (
+            f"{item.name}{attempt} ... {word} "
+            f"({result.duration:.2f} s{self._worker_label(result)})  # {item.location}"
+        )
+
+    def _scenario_block(self, item: WorkItem, result: ScenarioResult) -> None:
+        lines: list[str] = []
+        feature = item.feature
+        if feature.path != self._last_feature:
+            self._last_feature = feature.path
+            lines.append(
+                self.style(f"{feature.keyword}: {feature.name}", bold=True)
+                + f"  # {feature.path}:{feature.line}"
+            )
+            if feature.description:
+                lines.extend(_indent(feature.description, 2).split("\n"))
+            lines.append("")
+        if item.tags:
+            lines.append("  " + " ".join(f"@{tag}" for tag in item.tags))
+        header = f"  {item.keyword}: {item.name}"
+        status = STATUS_WORD.get(result.status, result.status)
+        lines.append(
+            self.style(header, bold=True)
+            + f"  # {item.location}  [{self.style(status, result.status)}"
+            + f" {result.duration:.2f} s{self._worker_label(result)}]"
+        )
+        for step in result.steps:
+            lines.extend(self._step_lines(step))
+        if result.error:
+            lines.append(self.style(_indent(result.error, 4), m.ERRORED))
+            if result.error_traceback:
+                lines.append(self.style(_indent(result.error_traceback, 4), m.ERRORED))
+        if result.failed:
+            lines.extend(self._captured(result, indent=4))
+        lines.append("")
+        self.echo("\n".join(lines))
+
+    def _step_lines(self, step: StepResult) -> list[str]:
+        background = " (background)" if step.in_background else ""
+        where = f"# {step.definition}" if step.definition else f"# line {step.line}"
+        if step.status == m.UNDEFINED:
+            where = f"# line {step.line} (undefined)"
+        lines = [self.style(f"    {step.sentence}", step.status) + f"  {where}{background}"]
+        for row in step.table:
+            lines.append(self.style("      | " + " | ".join(row) + " |", step.status))
+        if step.doc_string is not None:
+            lines.append('      """')
+            lines.extend(_indent(step.doc_string, 6).split("\n"))
+            lines.append('      """')
+        if step.status in (m.FAILED, m.AMBIGUOUS):
+            text = step.traceback or step.error
+            lines.append(self.style(_indent(text, 6), step.status))
+            for candidate in step.candidates:
+                lines.append(self.style(f"        {candidate}", step.status))
+        return lines
+
+    def _captured(self, result: ScenarioResult, indent: int) -> list[str]:
+        lines: list[str] = []
+        for title, text in (
+            ("Captured stdout", result.stdout),
+            ("Captured stderr", result.stderr),
+            ("Captured log", result.log),
+        ):
+            if text.strip():
+                lines.append(" " * indent + f"--- {title} ---")
+                lines.append(_indent(text, indent))
+        for path in result.artifacts:
+            lines.append(" " * indent + f"Artifact: {path}")
+        return lines
+
+    # -- the end -----------------------------------------------------------------------
+    def failures(self, records: Sequence[tuple[WorkItem, ScenarioResult]]) -> None:
+        """At -v 0..2: each failed scenario's failing step, traceback and captured output."""
+        self._end_dots()
+        if self.verbosity >= 3:
+            return
+        failed = [(item, result) for item, result in records if result.failed]
+        for item, result in failed:
+            if result.status == m.UNDEFINED and not result.error:
+                continue
+            self.echo()
+            word = STATUS_WORD.get(result.status, result.status)
+            self.echo(
+                self.style(f"{word}: {item.keyword}: {item.name}", result.status, bold=True)
+                + f"  # {item.location}{self._worker_label(result)}"
+            )
+            step = result.failing_step
+            if step is not None:
+                self.echo(f'  <Step: "{step.sentence}">  # {item.feature.path}:{step.line}')
+                text = step.traceback or step.error
+                self.echo(self.style(_indent(text, 4), result.status))
+                for candidate in step.candidates:
+                    self.echo(f"      {candidate}")
+            if result.error:
+                self.echo(self.style(_indent(result.error, 2), result.status))
+                if result.error_traceback:
+                    self.echo(_indent(result.error_traceback, 4))
+            for line in self._captured(result, indent=2):
+                self.echo(line)
+
+    def hook_failures(self, failures: Sequence[HookFailure]) -> None:
+        for failure in failures:
+            where = f" on worker {failure.worker_id}" if failure.worker_id >= 0 else ""
+            subject = f" ({failure.subject})" if failure.subject else ""
+            self.echo()
+            self.echo(
+                self.style(f"HOOK FAILED: {failure.hook}{subject}{where}: ", m.ERRORED, bold=True)
+                + failure.error
+            )
+            if failure.traceback:
+                self.echo(_indent(failure.traceback, 2))
+
+    def summary(
+        self,
+        records: Sequence[tuple[WorkItem, ScenarioResult]],
+        total: TotalResult,
+        *,
+        wall_time: float,
+        processes: int,
+        interrupted_reason: str = "",
+    ) -> None:
+        self._end_dots()
+        ran = [(item, result) for item, result in records if result.status != m.NOT_RUN]
+        undefined = [
+            step.sentence
+            for _, result in ran
+            for step in result.steps
+            if step.status == m.UNDEFINED
+        ]
+        block = snippet_block(undefined)
+        self.echo()
+        counts: dict[str, int] = {}
+        for _, result in ran:
+            counts[result.status] = counts.get(result.status, 0) + 1
+        scenario_detail = ", ".join(
+            f"{counts[status]} {label}"
+            for status, label in (
+                (m.FAILED, "failed"),
+                (m.AMBIGUOUS, "ambiguous"),
+                (m.ERRORED, "errored"),
+                (m.UNDEFINED, "undefined"),
+            )
+            if counts.get(status)
+        )
+        scenario_detail = (scenario_detail + ", " if scenario_detail else "") + (
+            f"{counts.get(m.PASSED, 0)} passed"
+        )
+        step_detail = ", ".join(
+            f"{count} {label}"
+            for count, label in (
+                (total.steps_failed, "failed"),
+                (total.steps_skipped, "skipped"),
+                (total.steps_undefined, "undefined"),
+            )
+            if count
+        )
+        step_detail = (step_detail + ", " if step_detail else "") + f"{total.steps_passed} passed"
+        self.echo(f"{plural(total.features_ran, 'feature')} ({total.features_passed} passed)")
+        self.echo(f"{plural(total.scenarios_ran, 'scenario')} ({scenario_detail})")
+        self.echo(f"{plural(total.steps, 'step')} ({step_detail})")
+        if total.scenarios_not_run:
+            reason = interrupted_reason or "not run"
+            self.echo(
+                self.style(
+                    f"{reason}: {plural(total.scenarios_not_run, 'scenario')} not run", m.NOT_RUN
+                )
+            )
+        busy = sum(result.duration for _, result in ran)
+        speedup = busy / wall_time if wall_time > 0 else 1.0
+        where = plural(processes, "worker") if processes > 1 else "1 process"
+        self.echo(
+            f"Ran {plural(len(ran), 'scenario')} in {wall_time:.2f} s on {where} "
+            f"(sum of scenario times {busy:.2f} s, {speedup:.1f}x)"
+        )
+        if block:
+            self.echo()
+            self.echo(self.style(block, m.UNDEFINED))
+        failed = [
+            (item, result)
+            for item, result in ran
+            if result.status in (m.FAILED, m.AMBIGUOUS, m.ERRORED)
+        ]
+        if failed:
+            self.echo()
+            self.echo("List of failed scenarios:")
+            for item, result in failed:
+                self.echo(
+                    self.style(f"  {item.keyword}: {item.name}", result.status)
+                    + f"  # {item.location}"
+                )

@@ -1,0 +1,353 @@
+"""JUnit XML report (``--junit-xml PATH``, lettuce's ``--with-xunit --xunit-file``).
+
+Called by ``cli.py`` in the parent once the run is over, with every result record in file
+order; never by a worker. Imports only the standard library and ``messages``: nothing from
+``cli``, ``pool``, ``worker`` or the other reporters.
+
+The flavour is the one Jenkins, GitLab, pytest and ``junitparser`` read (the Jenkins xunit
+"junit-10" schema, Maven Surefire's rerun elements included):
+
+* ``<testsuites>`` holds one ``<testsuite>`` per feature file, in file order; its ``name`` is
+  the feature's name, ``file`` the feature's path. ``time`` on ``<testsuites>`` is the run's
+  wall time; on a ``<testsuite>`` it is the sum of its scenarios' durations (scenarios of one
+  feature may have run side by side on several workers).
+* One ``<testcase>`` per scenario (per Scenario Outline row). ``classname`` is the feature's
+  name, not its path with dots: GitLab and Jenkins show it as written, and ``file`` and
+  ``line`` already locate the scenario. ``name`` is the scenario's name; an outline row whose
+  name has no ``<placeholder>`` to tell it from its siblings gets `` [example N]`` (N counted
+  from 1 across the outline's Examples) so that rows stay distinct in a CI's test history.
+* Verdict: passed → no child; failed, undefined, ambiguous → ``<failure>`` (message: the
+  error's one line; type: the exception class, ``undefined`` or ``ambiguous``; text: the step
+  sentence, ``file:line``, the step definition and the traceback); errored → ``<error>``;
+  not run → ``<skipped message="not run">``.
+* Retries (several records with one ``scenario_id``, ``attempt`` counting from 1) stay ONE
+  testcase, so a CI's per-test history does not split when a scenario is retried. Its verdict
+  is the last attempt that ran; earlier failed attempts become Maven Surefire's interim
+  results inside it, each with its message, type, ``<stackTrace>``, ``<system-out>`` and
+  ``<system-err>``: ``<flakyFailure>``/``<flakyError>`` when the last attempt passed (the
+  scenario is *flaky*: Jenkins' flaky-test support, Surefire reports and
+  ``junitparser.xunit2`` read them; consumers that do not know these elements see a pass, the
+  same verdict as the run's exit code), ``<rerunFailure>``/``<rerunError>`` when it failed
+  again. A flaky testcase also carries the property ``flaky=true``. ``time`` is the sum of all
+  attempts.
+* ``<properties>`` on each testcase (as pytest's ``record_property`` writes them):
+  ``scenario_id``, ``status`` (pbdd's own), ``worker_id`` (left out when it never ran),
+  ``attempt`` (of the verdict), ``attempts``, ``tags`` (``@a @b``, left out when none) and
+  ``flaky=true`` when it applies.
+* ``<system-out>``: captured stdout, then the captured log, then one
+  ``[[ATTACHMENT|path]]`` line per artifact (screenshots, page sources), the convention that
+  Jenkins' junit-attachments plugin and GitLab's screenshot support read. ``<system-err>``:
+  captured stderr, then the notes (warnings) the scenario raised.
+
+Text goes through :func:`xml_safe`: ANSI escape sequences are removed and characters XML 1.0
+forbids (NUL and other C0 controls but tab/newline/return, lone surrogates, U+FFFE/U+FFFF) are
+dropped; ElementTree escapes the rest (``<``, ``&``, quotes).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import socket
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from parallel_bdd.messages import (
+    AMBIGUOUS,
+    ERRORED,
+    FAILED,
+    NOT_RUN,
+    PASSED,
+    UNDEFINED,
+    ScenarioResult,
+    StepResult,
+    WorkItem,
+)
+
+__all__ = ["write_junit_xml", "xml_safe"]
+
+Record = tuple[WorkItem, ScenarioResult]
+
+# CSI (colours, cursor moves), OSC (terminal titles, hyperlinks) and two-byte escapes.
+_ANSI_ESCAPE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI ... final byte
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC ... BEL or ST
+    r"|\x1b[0-~]"  # two-byte escapes (ESC c, ESC 7, ...)
+)
+_XML_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_EXCEPTION_NAME = re.compile(r"^([A-Za-z_][\w.]*)(?::|$)")
+_FAILED_STATUSES = (FAILED, UNDEFINED, AMBIGUOUS)
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without ANSI escapes and without the characters XML 1.0 cannot hold."""
+    return _XML_FORBIDDEN.sub("", _ANSI_ESCAPE.sub("", text))
+
+
+def write_junit_xml(
+    path: str | os.PathLike[str],
+    records: Sequence[Record],
+    *,
+    wall_time: float,
+    suite_name: str = "pbdd",
+) -> None:
+    """Write the JUnit XML report of ``records`` (file order) to ``path``, atomically.
+
+    ``wall_time`` is the run's elapsed time in seconds (``<testsuites time>``);
+    ``suite_name`` names the ``<testsuites>`` element. Parent directories are created.
+    See the module docstring for how statuses, retries and artifacts are reported.
+    """
+    root = _build_tree(records, wall_time=wall_time, suite_name=suite_name)
+    ET.indent(root)
+    buffer = io.BytesIO()
+    ET.ElementTree(root).write(buffer, encoding="utf-8", xml_declaration=True)
+    buffer.write(b"\n")
+    _write_atomically(Path(path), buffer.getvalue())
+
+
+def _build_tree(records: Sequence[Record], *, wall_time: float, suite_name: str) -> ET.Element:
+    root = ET.Element("testsuites", name=xml_safe(suite_name))
+    totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
+    starts: list[float] = []
+    hostname = xml_safe(socket.gethostname())
+    for feature_records in _group_by_feature(records):
+        suite = _testsuite(feature_records, hostname)
+        root.append(suite)
+        for key in totals:
+            totals[key] += int(suite.get(key, "0"))
+        starts.extend(result.started_at for _, result in feature_records if result.started_at)
+    for key, value in totals.items():
+        root.set(key, str(value))
+    root.set("time", _seconds(wall_time))
+    if starts:
+        root.set("timestamp", _timestamp(min(starts)))
+    return root
+
+
+def _testsuite(records: list[Record], hostname: str) -> ET.Element:
+    feature = records[0][0].feature
+    suite = ET.Element("testsuite", name=xml_safe(feature.name or feature.path))
+    counts = dict.fromkeys(("failures", "errors", "skipped"), 0)
+    attempts_by_scenario = _group_attempts(records)
+    total_time = 0.0
+    starts = [result.started_at for _, result in records if result.started_at]
+    for attempts in attempts_by_scenario:
+        case, verdict = _testcase(attempts)
+        suite.append(case)
+        total_time += float(case.get("time", "0"))
+        if verdict in _FAILED_STATUSES:
+            counts["failures"] += 1
+        elif verdict == ERRORED:
+            counts["errors"] += 1
+        elif verdict == NOT_RUN:
+            counts["skipped"] += 1
+    suite.set("tests", str(len(attempts_by_scenario)))
+    for key, value in counts.items():
+        suite.set(key, str(value))
+    suite.set("time", _seconds(total_time))
+    if starts:
+        suite.set("timestamp", _timestamp(min(starts)))
+    suite.set("hostname", hostname)
+    suite.set("file", xml_safe(feature.path))
+    return suite
+
+
+def _testcase(attempts: list[Record]) -> tuple[ET.Element, str]:
+    """The ``<testcase>`` of one scenario (all its attempts) and its verdict status."""
+    item, final = _verdict(attempts)
+    earlier = [result for _, result in attempts if result is not final and result.failed]
+    flaky = final.status == PASSED and bool(earlier)
+    case = ET.Element(
+        "testcase",
+        classname=xml_safe(item.feature.name or item.feature.path),
+        name=xml_safe(_case_name(item)),
+        file=xml_safe(item.feature.path),
+        line=str(item.line),
+        time=_seconds(sum(result.duration for _, result in attempts)),
+    )
+    properties = {
+        "scenario_id": item.scenario_id,
+        "status": final.status,
+        # A scenario that never ran has no worker; -1 would read as "the serial parent".
+        "worker_id": str(final.worker_id) if final.status != NOT_RUN else "",
+        "attempt": str(final.attempt),
+        "attempts": str(len(attempts)),
+        "tags": " ".join(f"@{tag}" for tag in item.tags),
+        "flaky": "true" if flaky else "",
+    }
+    properties_element = ET.SubElement(case, "properties")
+    for name, value in properties.items():
+        if value:
+            ET.SubElement(properties_element, "property", name=name, value=xml_safe(value))
+
+    verdict = _verdict_element(item, final)
+    if verdict is not None:
+        case.append(verdict)
+    for result in earlier:
+        case.append(_interim_element(item, result, flaky=flaky))
+    _add_output(case, final)
+    return case, final.status
+
+
+def _verdict(attempts: list[Record]) -> Record:
+    """The attempt whose status is the scenario's: the last one that ran."""
+    ran = [record for record in attempts if record[1].status != NOT_RUN]
+    return ran[-1] if ran else attempts[-1]
+
+
+def _case_name(item: WorkItem) -> str:
+    if item.is_outline_row and item.name == (item.template_name or item.name):
+        return f"{item.name} [example {item.outline_index + 1}]"
+    return item.name
+
+
+def _verdict_element(item: WorkItem, result: ScenarioResult) -> ET.Element | None:
+    if result.status == PASSED:
+        return None
+    if result.status == NOT_RUN:
+        return ET.Element("skipped", message="not run")
+    tag = "error" if result.status == ERRORED else "failure"
+    message, kind, text = _failure_details(item, result)
+    element = ET.Element(tag, message=xml_safe(message), type=xml_safe(kind))
+    element.text = xml_safe(text)
+    return element
+
+
+def _interim_element(item: WorkItem, result: ScenarioResult, *, flaky: bool) -> ET.Element:
+    """Surefire's ``flakyFailure``/``rerunError``/... for an earlier failed attempt."""
+    prefix = "flaky" if flaky else "rerun"
+    suffix = "Error" if result.status == ERRORED else "Failure"
+    message, kind, text = _failure_details(item, result)
+    element = ET.Element(
+        prefix + suffix,
+        message=xml_safe(f"attempt {result.attempt}: {message}"),
+        type=xml_safe(kind),
+    )
+    ET.SubElement(element, "stackTrace").text = xml_safe(text)
+    out, err = _captured(result)
+    if out:
+        ET.SubElement(element, "system-out").text = xml_safe(out)
+    if err:
+        ET.SubElement(element, "system-err").text = xml_safe(err)
+    return element
+
+
+def _failure_details(item: WorkItem, result: ScenarioResult) -> tuple[str, str, str]:
+    """(message, type, text) of a scenario that did not pass."""
+    if result.status == ERRORED:
+        step = result.failing_step
+        text = result.error_traceback or result.error
+        if result.error and result.error not in text:
+            text = f"{text.rstrip()}\n{result.error}"
+        if step is not None:
+            text = f"{text}\n\n{_step_report(item, step)}"
+        message = result.error or "scenario errored"
+        return message, _exception_name(result.error) or ERRORED, text
+
+    undefined = [step for step in result.steps if step.status == UNDEFINED]
+    step = result.failing_step
+    if step is not None and step.status == AMBIGUOUS:
+        return f"Ambiguous step: {step.sentence}", AMBIGUOUS, _step_report(item, step)
+    if step is not None:
+        message = step.error or f"Step failed: {step.sentence}"
+        return message, _exception_name(step.error) or FAILED, _step_report(item, step)
+    if undefined:
+        sentences = ", ".join(step.sentence for step in undefined)
+        text = "\n\n".join(_step_report(item, step) for step in undefined)
+        return f"Undefined step: {sentences}", UNDEFINED, text
+    # A failed status with no failing step: whatever the runner said went wrong.
+    message = result.error or f"scenario {result.status}"
+    return message, result.status, result.error_traceback or message
+
+
+def _step_report(item: WorkItem, step: StepResult) -> str:
+    lines = [f"Step: {step.sentence.strip()}", f"At: {item.feature.path}:{step.line}"]
+    if step.in_background:
+        lines[0] += "  (background)"
+    if step.definition:
+        lines.append(f"Definition: {step.definition}")
+    if step.status == UNDEFINED:
+        lines.append("No step definition matches this sentence.")
+    if step.candidates:
+        lines.append("Matching definitions:")
+        lines.extend(f"  {candidate}" for candidate in step.candidates)
+    detail = step.traceback or step.error
+    if detail:
+        lines.extend(("", detail.rstrip()))
+    return "\n".join(lines)
+
+
+def _add_output(case: ET.Element, result: ScenarioResult) -> None:
+    out, err = _captured(result)
+    attachments = "".join(f"[[ATTACHMENT|{path}]]\n" for path in result.artifacts)
+    if attachments:
+        out = f"{out}\n{attachments}" if out else attachments
+    if out:
+        ET.SubElement(case, "system-out").text = xml_safe(out)
+    if err:
+        ET.SubElement(case, "system-err").text = xml_safe(err)
+
+
+def _captured(result: ScenarioResult) -> tuple[str, str]:
+    out = _join_sections(result.stdout, ("captured logging", result.log))
+    err = _join_sections(result.stderr, ("notes", "\n".join(result.notes)))
+    return out, err
+
+
+def _join_sections(first: str, *sections: tuple[str, str]) -> str:
+    parts = [first.rstrip("\n")] if first else []
+    for title, body in sections:
+        if body:
+            parts.append(f"----- {title} -----\n{body.rstrip()}")
+    return "\n".join(parts) + "\n" if parts else ""
+
+
+def _exception_name(error: str) -> str:
+    match = _EXCEPTION_NAME.match(error.strip())
+    return match.group(1) if match else ""
+
+
+def _group_by_feature(records: Sequence[Record]) -> list[list[Record]]:
+    groups: dict[str, list[Record]] = {}
+    for record in records:
+        groups.setdefault(record[0].feature.path, []).append(record)
+    return list(groups.values())
+
+
+def _group_attempts(records: list[Record]) -> list[list[Record]]:
+    """One list per scenario id (first-appearance order), attempts in attempt order."""
+    groups: dict[str, list[Record]] = {}
+    for record in records:
+        groups.setdefault(record[1].scenario_id or record[0].scenario_id, []).append(record)
+    return [sorted(group, key=lambda record: record[1].attempt) for group in groups.values()]
+
+
+def _seconds(value: float) -> str:
+    return f"{max(value, 0.0):.3f}"
+
+
+def _timestamp(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch).replace(microsecond=0).isoformat()
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a sibling temp file and ``os.replace``.
+
+    A reader (a CI uploading artifacts, a second run) never sees half a report.
+    ``os.open`` with mode 0o666 keeps the user's umask, unlike ``tempfile``'s 0o600.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise

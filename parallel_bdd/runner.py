@@ -1,0 +1,409 @@
+"""Run scenarios in this process: a ``Batch`` is one worker's share of the work.
+
+Called by ``worker.py`` inside each worker and by ``cli.py`` for a serial run (``-p 1``),
+so the parallel path never drifts from the serial one. Produces ``ScenarioResult``
+records (plain data) and never prints to the terminal: a scenario's stdout, stderr and
+log records are captured into its result. Imports nothing from cli or reporting.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import io
+import logging
+import os
+import re
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import messages as m
+from .hooks import HOOKS
+from .messages import HookFailure, ScenarioResult, StepData, StepResult, WorkItem
+from .model import Feature, Location, ReasonToFail, Scenario, Step
+from .registry import STEPS, AmbiguousMatch, describe_location
+from .world import scenario_namespace, world
+
+PACKAGE_DIR = str(Path(__file__).resolve().parent)
+CONTRIB_DIR = os.path.join(PACKAGE_DIR, "contrib")
+STEP_KEYWORDS = ("given", "when", "then", "and", "but", "*")
+
+# Every log record made while a scenario runs carries the worker and scenario id. The
+# context variable serves the scenario's own thread; the module-level fallback serves
+# threads the suite started itself (a server thread), which do not inherit the context.
+_context: contextvars.ContextVar[tuple[int, str] | None] = contextvars.ContextVar(
+    "pbdd_scenario", default=None
+)
+_fallback: list[tuple[int, str]] = [(-1, "")]
+_factory_installed = False
+
+
+def _install_record_factory() -> None:
+    global _factory_installed
+    if _factory_installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        worker, scenario_id = _context.get() or _fallback[0]
+        record.pbdd_worker = worker
+        record.pbdd_scenario = scenario_id
+        return record
+
+    logging.setLogRecordFactory(factory)
+    _factory_installed = True
+
+
+LOG_FORMAT = "%(levelname)-8s %(name)s [worker %(pbdd_worker)s %(pbdd_scenario)s] %(message)s"
+
+
+def _is_runner_frame(filename: str) -> bool:
+    return filename.startswith(PACKAGE_DIR) and not filename.startswith(CONTRIB_DIR)
+
+
+def format_user_traceback(error: BaseException) -> str:
+    """The traceback of a user's exception with pbdd's own frames trimmed."""
+    tb = error.__traceback__
+    while tb is not None and _is_runner_frame(tb.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    lines = traceback.format_exception(type(error), error, tb)
+    return "".join(line for line in lines if line).rstrip()
+
+
+def describe_error(error: BaseException) -> str:
+    text = str(error).strip().split("\n")[0]
+    name = type(error).__name__
+    return f"{name}: {text}" if text else name
+
+
+class OutputCapture:
+    """Capture a scenario's output: Python-level writes and the process's fd 1/2.
+
+    fd-level capture catches what subprocesses and C code write (a browser driver's
+    chatter), so a worker never writes to the user's terminal.
+    """
+
+    def __init__(self, capture_fds: bool) -> None:
+        self.capture_fds = capture_fds
+        self._files = [tempfile.TemporaryFile(mode="w+b") for _ in range(2)] if capture_fds else []
+        self._saved_fds: list[int] = []
+        self._saved_streams: tuple[Any, Any] | None = None
+        self._buffers = (io.StringIO(), io.StringIO())
+
+    def start(self) -> None:
+        self._buffers = (io.StringIO(), io.StringIO())
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # a closed or odd stream must not fail the scenario
+                pass
+        if self.capture_fds:
+            for file in self._files:
+                file.seek(0)
+                file.truncate()
+            self._saved_fds = [os.dup(1), os.dup(2)]
+            os.dup2(self._files[0].fileno(), 1)
+            os.dup2(self._files[1].fileno(), 2)
+        self._saved_streams = (sys.stdout, sys.stderr)
+        sys.stdout, sys.stderr = self._buffers
+
+    def stop(self) -> tuple[str, str]:
+        if self._saved_streams is not None:
+            sys.stdout, sys.stderr = self._saved_streams
+            self._saved_streams = None
+        texts = [self._buffers[0].getvalue(), self._buffers[1].getvalue()]
+        if self.capture_fds and self._saved_fds:
+            for index, (file, fd) in enumerate(zip(self._files, self._saved_fds, strict=True)):
+                os.dup2(fd, index + 1)
+                os.close(fd)
+                file.seek(0)
+                raw = file.read().decode("utf-8", "replace")
+                texts[index] += raw
+            self._saved_fds = []
+        return texts[0], texts[1]
+
+    def close(self) -> None:
+        for file in self._files:
+            file.close()
+
+
+class Batch:
+    """``before.batch``, then scenarios one by one, then ``after.each_feature``/``after.batch``."""
+
+    def __init__(
+        self,
+        worker_id: int,
+        *,
+        capture_fds: bool = True,
+        on_hook_failure: Callable[[HookFailure], None] | None = None,
+    ) -> None:
+        self.worker_id = worker_id
+        self.failures: list[HookFailure] = []
+        self._on_hook_failure = on_hook_failure
+        self._features: dict[str, Feature] = {}
+        self._feature_errors: dict[str, tuple[str, str]] = {}
+        self._capture = OutputCapture(capture_fds)
+        self._log_stream = io.StringIO()
+        self._log_handler = logging.StreamHandler(self._log_stream)
+        self._log_handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        _install_record_factory()
+
+    # -- batch level -------------------------------------------------------------------
+    def _hook_failed(self, hook: str, error: BaseException, subject: str = "") -> HookFailure:
+        failure = HookFailure(
+            hook=hook,
+            error=describe_error(error),
+            traceback=format_user_traceback(error),
+            worker_id=self.worker_id,
+            subject=subject,
+        )
+        self.failures.append(failure)
+        if self._on_hook_failure is not None:
+            self._on_hook_failure(failure)
+        return failure
+
+    def start(self) -> bool:
+        """Run ``before.batch``; False (and a recorded failure) if it raised."""
+        try:
+            HOOKS.call("before", "batch")
+        except Exception as error:  # a user's hook may raise anything
+            self._hook_failed("before.batch", error)
+            return False
+        return True
+
+    def finish(self) -> None:
+        """``after.each_feature`` for every feature this batch met, then ``after.batch``."""
+        for feature in self._features.values():
+            try:
+                HOOKS.call("after", "each_feature", feature)
+            except Exception as error:
+                self._hook_failed("after.each_feature", error, subject=feature.name)
+        try:
+            HOOKS.call("after", "batch")
+        except Exception as error:
+            self._hook_failed("after.batch", error)
+        self._capture.close()
+
+    def _feature(self, item: WorkItem) -> Feature:
+        feature = self._features.get(item.feature.path)
+        if feature is None:
+            feature = self._features[item.feature.path] = Feature(item.feature)
+            try:
+                HOOKS.call("before", "each_feature", feature)
+            except Exception as error:
+                self._feature_errors[item.feature.path] = (
+                    f"before.each_feature hook failed: {describe_error(error)}",
+                    format_user_traceback(error),
+                )
+        return feature
+
+    # -- one scenario ------------------------------------------------------------------
+    def run(self, item: WorkItem) -> ScenarioResult:
+        token = _context.set((self.worker_id, item.scenario_id))
+        _fallback[0] = (self.worker_id, item.scenario_id)
+        root = logging.getLogger()
+        self._log_stream.seek(0)
+        self._log_stream.truncate()
+        root.addHandler(self._log_handler)
+        started_at = time.time()
+        start = time.perf_counter()
+        error: tuple[str, str] | None = None
+        scenario_obj: Scenario | None = None
+        artifacts: list[str] = []
+        self._capture.start()
+        try:
+            with scenario_namespace() as namespace:
+                feature = self._feature(item)
+                scenario_obj = Scenario(item, feature)
+                scenario_obj.worker_id = self.worker_id
+                error = self._feature_errors.get(item.feature.path)
+                error = error or self._call_scenario_hook("before", "each_scenario", scenario_obj)
+                if item.is_outline_row and error is None:
+                    error = self._call_scenario_hook(
+                        "before", "each_outline", scenario_obj, scenario_obj.row
+                    )
+                self._run_steps(scenario_obj, blocked=error is not None)
+                if item.is_outline_row:
+                    reasons = [s.why for s in scenario_obj.all_steps if s.why is not None]
+                    error = error or self._call_scenario_hook(
+                        "after",
+                        "outline",
+                        scenario_obj,
+                        item.outline_index,
+                        scenario_obj.row,
+                        reasons,
+                    )
+                    error = error or self._call_scenario_hook(
+                        "after", "each_outline", scenario_obj, scenario_obj.row
+                    )
+                error = self._call_scenario_hook("after", "each_scenario", scenario_obj) or error
+                artifacts = list(namespace._artifacts)
+        finally:
+            stdout, stderr = self._capture.stop()
+            root.removeHandler(self._log_handler)
+            _context.reset(token)
+            _fallback[0] = (self.worker_id, "")
+        duration = time.perf_counter() - start
+        steps = tuple(_step_result(step) for step in scenario_obj.all_steps) if scenario_obj else ()
+        if error is not None:
+            status = m.ERRORED
+        else:
+            status = _scenario_status(steps)
+        return ScenarioResult(
+            scenario_id=item.scenario_id,
+            status=status,
+            steps=steps,
+            duration=duration,
+            started_at=started_at,
+            worker_id=self.worker_id,
+            stdout=stdout,
+            stderr=stderr,
+            log=self._log_stream.getvalue(),
+            error=error[0] if error else "",
+            error_traceback=error[1] if error else "",
+            artifacts=tuple(artifacts),
+        )
+
+    def _call_scenario_hook(self, when: str, point: str, *args: Any) -> tuple[str, str] | None:
+        try:
+            HOOKS.call(when, point, *args)
+        except Exception as error:  # reported as the scenario's error, never swallowed
+            return f"{when}.{point} hook failed: {describe_error(error)}", format_user_traceback(
+                error
+            )
+        return None
+
+    def _run_steps(self, scenario_obj: Scenario, *, blocked: bool) -> None:
+        background = scenario_obj.background
+        background_steps = scenario_obj.background_steps
+        if background_steps and not blocked and background is not None:
+            if self._call_scenario_hook("before", "each_background", background):
+                blocked = True
+        for index, step_obj in enumerate(scenario_obj.all_steps):
+            if not self._run_step(step_obj, blocked=blocked):
+                blocked = True
+            if background_steps and index == len(background_steps) - 1 and background is not None:
+                results = [s.status == m.PASSED for s in background_steps]
+                hook_error = self._call_scenario_hook(
+                    "after", "each_background", background, results
+                )
+                if hook_error:
+                    scenario_obj.error = RuntimeError(hook_error[0])
+                    blocked = True
+
+    def _run_step(self, step_obj: Step, *, blocked: bool) -> bool:
+        """Run one step; False when the steps after it must be skipped."""
+        start = time.perf_counter()
+        try:
+            match = STEPS.find_match(step_obj.keyword, step_obj.text)
+        except AmbiguousMatch as ambiguity:
+            step_obj.status = m.AMBIGUOUS
+            step_obj.candidates = tuple(c.describe() for c in ambiguity.candidates)
+            step_obj.error_text = f"ambiguous step: {len(ambiguity.candidates)} definitions match"
+            return False
+        if match is None:
+            step_obj.status = m.UNDEFINED
+            return False
+        definition = match.definition
+        step_obj.defined_at = Location(definition.file, definition.line, definition.function)
+        if blocked:
+            step_obj.status = m.SKIPPED
+            return False
+        step_obj.runner = self._behave_as
+        try:
+            HOOKS.call("before", "each_step", step_obj)
+            HOOKS.call("before", "step_output", step_obj)
+            match.definition.function(step_obj, *match.args, **match.kwargs)
+            step_obj.status = m.PASSED
+        except Exception as error:  # any exception from a step means the step failed
+            step_obj.status = m.FAILED
+            step_obj.why = ReasonToFail(error, format_user_traceback(error))
+        finally:
+            step_obj.duration = time.perf_counter() - start
+        try:
+            HOOKS.call("after", "step_output", step_obj)
+            HOOKS.call("after", "each_step", step_obj)
+        except Exception as error:
+            if step_obj.status == m.PASSED:
+                step_obj.status = m.FAILED
+                step_obj.why = ReasonToFail(error, format_user_traceback(error))
+        return step_obj.status == m.PASSED
+
+    def _behave_as(self, parent: Step, text: str) -> None:
+        """``step.behave_as``: run each line as a step; raise AssertionError on the first failure."""
+        sub_steps: list[StepData] = []
+        for raw in text.split("\n"):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            if line.startswith("|"):
+                if not sub_steps:
+                    raise AssertionError(f"behave_as: a table must follow a step line: {line!r}")
+                last = sub_steps[-1]
+                cells = tuple(cell.strip() for cell in re.split(r"(?<!\\)\|", line)[1:-1])
+                sub_steps[-1] = StepData(
+                    last.keyword, last.text, last.line, table=last.table + (cells,)
+                )
+                continue
+            word, _, rest = line.partition(" ")
+            if word.lower() in STEP_KEYWORDS and rest:
+                sub_steps.append(StepData(f"{word} ", rest.strip(), parent.data.line))
+            else:
+                sub_steps.append(StepData("", line, parent.data.line))
+        for data in sub_steps:
+            try:
+                match = STEPS.find_match(data.keyword, data.text)
+            except AmbiguousMatch as ambiguity:
+                raise AssertionError(str(ambiguity)) from None
+            if match is None:
+                raise AssertionError(f"Undefined step: {data.sentence}")
+            sub = Step(data, parent._owner)
+            sub.runner = self._behave_as
+            try:
+                match.definition.function(sub, *match.args, **match.kwargs)
+            except Exception as error:
+                raise AssertionError(f"{data.sentence}: {describe_error(error)}") from error
+
+
+def _step_result(step_obj: Step) -> StepResult:
+    why = step_obj.why
+    location = ""
+    if step_obj.defined_at is not None:
+        location = f"{step_obj.defined_at.file}:{step_obj.defined_at.line}"
+    return StepResult(
+        keyword=step_obj.keyword,
+        text=step_obj.text,
+        line=step_obj.data.line,
+        status=step_obj.status or m.SKIPPED,
+        duration=step_obj.duration,
+        definition=location,
+        error=describe_error(why.exception) if why else step_obj.error_text,
+        traceback=why.traceback if why else "",
+        in_background=step_obj.data.in_background,
+        table=step_obj.data.table,
+        doc_string=step_obj.data.doc_string,
+        candidates=step_obj.candidates,
+    )
+
+
+def _scenario_status(steps: tuple[StepResult, ...]) -> str:
+    statuses = {step.status for step in steps}
+    for status in (m.FAILED, m.AMBIGUOUS, m.UNDEFINED):
+        if status in statuses:
+            return status
+    return m.PASSED
+
+
+def set_worker_world(worker_id: int, port_number: int, artifacts_dir: str) -> None:
+    """The attributes pbdd gives ``world`` in every process that runs scenarios."""
+    world.worker_id = worker_id
+    world.port_number = port_number
+    world.artifacts_dir = artifacts_dir
+
+
+__all__ = ["Batch", "describe_location", "format_user_traceback", "set_worker_world"]

@@ -1,0 +1,41 @@
+"""Packaging for pbdd: the ``parallel_bdd`` package and the ``pbdd`` console script."""
+
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+VERSION = next(
+    line.split('"')[1]
+    for line in (HERE / "parallel_bdd" / "__init__.py").read_text().splitlines()
+    if line.startswith("__version__")
+)
+
+setup(
+    name="parallel-bdd",
+    version=VERSION,
+    description="Run lettuce-style Gherkin suites on Python 3, in parallel, slowest scenarios first",
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["parallel_bdd", "parallel_bdd.*"]),
+    python_requires=">=3.11",
+    install_requires=[
+        "click>=8.1",
+        "gherkin-official>=29.0",
+        "coverage>=7.0",
+        "cucumber-tag-expressions>=6.0",
+        "filelock>=3.12",
+        "psutil>=5.9",
+    ],
+    extras_require={
+        "selenium": ["selenium>=4.10"],
+        "example": ["Flask>=2.3", "selenium>=4.10", "factory_boy>=3.3"],
+        "test": ["pytest>=7.4", "junitparser>=3.1", "ruff>=0.4"],
+    },
+    entry_points={"console_scripts": ["pbdd = parallel_bdd.cli:main"]},
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Framework :: Pytest",
+        "Topic :: Software Development :: Testing :: BDD",
+    ],
+)
