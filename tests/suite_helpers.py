@@ -1,0 +1,78 @@
+"""Helpers for end-to-end tests: write a temporary suite, run ``pbdd`` on it as a user would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+class Suite:
+    """A suite in a temp directory: ``features/`` plus step files, ``terrain.py`` beside it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        (root / "features").mkdir(parents=True, exist_ok=True)
+
+    def write(self, relative: str, text: str) -> Path:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return path
+
+    def feature(self, name: str, text: str) -> Path:
+        return self.write(f"features/{name}", text)
+
+    def steps(self, text: str, name: str = "steps.py") -> Path:
+        return self.write(f"features/{name}", text)
+
+    def terrain(self, text: str) -> Path:
+        return self.write("terrain.py", text)
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+        env.pop("NO_COLOR", None)
+        return env
+
+    def command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "parallel_bdd", *args]
+
+    def run(self, *args: str, timeout: float = 120) -> Run:
+        completed = subprocess.run(
+            self.command(*args),
+            cwd=self.root,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        return Run(completed.returncode, completed.stdout, completed.stderr)
+
+    def popen(self, *args: str) -> subprocess.Popen[str]:
+        """Start pbdd in its own session, so a test can signal its process group like a TTY."""
+        return subprocess.Popen(
+            self.command(*args),
+            cwd=self.root,
+            env=self.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
