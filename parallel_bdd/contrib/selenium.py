@@ -293,17 +293,24 @@ class Browser:
             timeout,
         )
 
-    def wait_text(self, css: str, text: str, timeout: float | None = None) -> str:
-        """Wait until the element's visible text contains ``text``; return the whole text."""
+    def wait_text(
+        self, css: str, text: str, timeout: float | None = None, *, exact: bool = False
+    ) -> str:
+        """Wait until the element's visible text contains ``text`` (``exact``: is ``text``).
+
+        Returns the element's whole text. Use ``exact`` for numbers: "4 in stock" is part of
+        "14 in stock".
+        """
 
         def shows_text() -> str | None:
             element = self.find(css)
             current = element.text
-            return current if element.is_displayed() and text in current else None
+            found = current.strip() == text.strip() if exact else text in current
+            return current if element.is_displayed() and found else None
 
         return self.wait_until(
             shows_text,
-            f"{css!r} to show {text!r}",
+            f"{css!r} to {'be' if exact else 'show'} {text!r}",
             timeout,
             seen=lambda: f"it shows {self.find(css).text!r}",
         )
@@ -354,6 +361,14 @@ class Browser:
                 return
         options = [option.text for option in choice.options]
         raise AssertionError(f"{css!r} has no option containing {text!r}; options: {options}")
+
+    def reset(self) -> None:
+        """Forget cookies and leave the current page: a clean start for the next scenario."""
+        try:
+            self.driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+        except Exception:  # noqa: BLE001 - not a Chromium driver: this origin's cookies only
+            self.driver.delete_all_cookies()
+        self.driver.get("about:blank")
 
     # -- failure artifacts --------------------------------------------------------------------
 

@@ -1,0 +1,335 @@
+"""The lettuce API that existing suites rely on: steps, step objects, hooks, world, dialect."""
+
+from __future__ import annotations
+
+import json
+
+import parallel_bdd
+
+
+def test_public_api_is_curated():
+    assert sorted(parallel_bdd.__all__) == sorted(
+        ["__version__", "after", "before", "scenario", "step", "steps", "world"]
+    )
+    for name in parallel_bdd.__all__:
+        assert hasattr(parallel_bdd, name)
+
+
+def test_step_object_attributes_and_behave_as(suite):
+    suite.feature(
+        "attrs.feature",
+        '''
+        Feature: Step attributes
+          Scenario: table, doc string, behave_as
+            Given these people:
+              | name  | age |
+              | Alice | 30  |
+              | Bob   | 41  |
+            And this text:
+              """
+              first line
+                indented line
+              """
+            When I add 2 and 3 the long way
+            Then the total is 5
+        ''',
+    )
+    suite.steps(
+        '''
+        import json
+        from lettuce import step, world
+        from parallel_bdd import scenario
+
+        @step(r"these people:")
+        def people(step):
+            world.seen = {
+                "keys": list(step.keys),
+                "first": step.hashes.first,
+                "ages": step.hashes.values_under("age"),
+                "sentence": step.sentence,
+                "scenario": step.scenario.name,
+            }
+
+        @step(r"this text:")
+        def text(step):
+            world.seen["multiline"] = step.multiline
+
+        @step(r"I add (\\d+) and (\\d+) the long way")
+        def add_long(step, a, b):
+            step.behave_as("""
+                Given I start at {a}
+                And I add {b}
+            """.format(a=a, b=b))
+
+        @step(r"I start at (?P<value>\\d+)$")
+        def start(step, value):
+            scenario.total = int(value)
+
+        @step(r"I add (\\d+)$")
+        def add(step, n):
+            scenario.total += int(n)
+
+        @step(r"the total is (\\d+)")
+        def total(step, n):
+            assert scenario.total == int(n), scenario.total
+            world.seen["total"] = scenario.total
+            json.dump(world.seen, open("seen.json", "w"))
+        '''
+    )
+    run = suite.run("features", "--no-history")
+    assert run.returncode == 0, run.output
+    seen = json.loads((suite.root / "seen.json").read_text())
+    assert seen["keys"] == ["name", "age"]
+    assert seen["first"] == {"name": "Alice", "age": "30"}
+    assert seen["ages"] == ["30", "41"]
+    assert seen["sentence"] == "Given these people:"
+    assert seen["scenario"] == "table, doc string, behave_as"
+    # gherkin keeps doc string indentation (lettuce stripped it: a documented difference)
+    assert seen["multiline"] == "first line\n  indented line"
+    assert seen["total"] == 5
+
+
+def test_behave_as_failure_fails_the_calling_step(suite):
+    suite.feature("b.feature", "Feature: B\n  Scenario: s\n    Given I delegate\n")
+    suite.steps(
+        """
+        from parallel_bdd import step
+        @step("I delegate")
+        def delegate(step):
+            step.given("nobody defined this")
+        """
+    )
+    run = suite.run("features", "--no-history")
+    assert run.returncode == 1
+    assert "Undefined step: Given nobody defined this" in run.stdout
+
+
+def test_hooks_fire_in_lettuce_order(suite):
+    suite.feature(
+        "h.feature",
+        """
+        Feature: Hooks
+          Background:
+            Given a background step
+          Scenario: plain
+            Given a step
+          Scenario Outline: outline
+            Given a step <x>
+            Examples:
+              | x |
+              | 1 |
+        """,
+    )
+    suite.steps(
+        """
+        from parallel_bdd import step, before, after
+
+        def log(text):
+            with open("hooks.log", "a") as f:
+                f.write(text + "\\n")
+
+        @step(r"a (?:background )?step")
+        def a_step(step):
+            log("step " + step.sentence)
+
+        @before.all
+        def b_all(): log("before.all")
+        @after.all
+        def a_all(total): log(f"after.all {total.scenarios_ran} {total.scenarios_passed}")
+        @before.batch
+        def b_batch(): log("before.batch")
+        @after.batch
+        def a_batch(): log("after.batch")
+        @before.each_feature
+        def b_feature(feature): log("before.each_feature " + feature.name)
+        @after.each_feature
+        def a_feature(feature): log("after.each_feature " + feature.name)
+        @before.each_scenario
+        def b_scenario(scenario): log("before.each_scenario " + scenario.name)
+        @after.each_scenario
+        def a_scenario(scenario): log(f"after.each_scenario {scenario.name} {scenario.passed}")
+        @before.each_background
+        def b_bg(background): log("before.each_background")
+        @after.each_background
+        def a_bg(background, results): log(f"after.each_background {results}")
+        @before.each_outline
+        def b_outline(scenario, row): log(f"before.each_outline {row}")
+        @after.outline
+        def outline(scenario, index, row, reasons): log(f"outline {index} {row} {reasons}")
+        @before.each_step
+        def b_step(step): log("before.each_step")
+        @after.each_step
+        def a_step_hook(step): log("after.each_step")
+        """
+    )
+    run = suite.run("features", "--no-history")
+    assert run.returncode == 0, run.output
+    log = (suite.root / "hooks.log").read_text().splitlines()
+    assert log == [
+        "before.all",
+        "before.batch",
+        "before.each_feature Hooks",
+        "before.each_scenario plain",
+        "before.each_background",
+        "before.each_step",
+        "step Given a background step",
+        "after.each_step",
+        "after.each_background [True]",
+        "before.each_step",
+        "step Given a step",
+        "after.each_step",
+        "after.each_scenario plain True",
+        "before.each_scenario outline",
+        "before.each_outline {'x': '1'}",
+        "before.each_background",
+        "before.each_step",
+        "step Given a background step",
+        "after.each_step",
+        "after.each_background [True]",
+        "before.each_step",
+        "step Given a step 1",
+        "after.each_step",
+        "outline 0 {'x': '1'} []",
+        "after.each_scenario outline True",
+        "after.each_feature Hooks",
+        "after.batch",
+        "after.all 2 2",
+    ]
+
+
+def test_steps_class_decorator_and_bare_step_forms(suite):
+    suite.feature(
+        "c.feature",
+        "Feature: C\n  Scenario: s\n    Given i am here\n    When I count 3 things\n"
+        "    Then the class step ran\n",
+    )
+    suite.steps(
+        '''
+        from lettuce import step, steps, world
+
+        @step
+        def given_i_am_here(step):
+            world.here = True
+
+        @step
+        def counting(step, n):
+            """I count (\\d+) things"""
+            world.count = int(n)
+
+        @steps
+        class ClassSteps:
+            exclude = ["helper"]
+
+            def __init__(self, marker):
+                self.marker = marker
+
+            def the_class_step_ran(self, step):
+                """the class step ran"""
+                assert world.here and world.count == 3 and self.marker == "m"
+                open("class.ok", "w").close()
+
+            def helper(self):
+                raise AssertionError("excluded methods are not steps")
+
+        ClassSteps("m")
+        '''
+    )
+    run = suite.run("features", "--no-history")
+    assert run.returncode == 0, run.output
+    assert (suite.root / "class.ok").exists()
+
+
+def test_ambiguity_longest_match_wins_and_true_tie_fails(suite):
+    suite.feature(
+        "a.feature",
+        "Feature: A\n  Scenario: wins\n    Given I have 3 red apples\n"
+        "  Scenario: tie\n    Given I pick a pear\n",
+    )
+    suite.steps(
+        """
+        from parallel_bdd import step
+        @step(r"I have (\\d+)")
+        def short(step, n):
+            raise AssertionError("the shorter match must not run")
+        @step(r"I have (\\d+) red apples")
+        def long(step, n):
+            pass
+        @step(r"I pick a (\\w+)")
+        def pick_any(step, fruit):
+            pass
+        @step(r"I pick a (pear|plum)")
+        def pick_pear(step, fruit):
+            pass
+        """
+    )
+    run = suite.run("features", "--no-history")
+    assert run.returncode == 1
+    assert "wins ... OK" in run.stdout
+    assert "tie ... AMBIGUOUS" in run.stdout
+    assert "'I pick a (\\\\w+)'  # features/steps.py:8" in run.stdout
+    assert "'I pick a (pear|plum)'  # features/steps.py:11" in run.stdout
+    listing = suite.run("features", "--dry-run", "--no-history")
+    assert listing.returncode == 1
+    assert "features/a.feature:5: ambiguous" in listing.stdout
+
+
+def test_keywordless_lines_and_lettuce_language_codes_run_with_a_warning(suite):
+    suite.feature(
+        "old.feature",
+        """
+        Feature: Old style
+          Scenario: no keywords
+            Given I start
+            I do a thing without keyword
+        """,
+    )
+    suite.feature(
+        "pt.feature",
+        """
+        # language: pt-br
+        Funcionalidade: Em português
+          Cenário: Primeiro
+            Dado que eu começo
+        """,
+    )
+    suite.steps(
+        """
+        from lettuce import step
+        @step(r"I start")
+        def start(step):
+            pass
+        @step(r"^I do a thing without keyword$")
+        def thing(step):
+            assert step.sentence == "I do a thing without keyword"
+        @step(r"que eu começo")
+        def comeco(step):
+            pass
+        """
+    )
+    run = suite.run("features", "--no-history")
+    assert run.returncode == 0, run.output
+    assert "2 scenarios (2 passed)" in run.stdout
+    assert "old.feature:4" in run.stderr and "without a Given/When/Then keyword" in run.stderr
+    assert "lettuce language code 'pt-br' read as 'pt'" in run.stderr
+
+
+def test_scenario_namespace_is_fresh_for_every_scenario(suite):
+    suite.feature(
+        "n.feature",
+        "Feature: N\n  Scenario: first\n    Given I set a value\n"
+        "  Scenario: second\n    Then no value is left\n",
+    )
+    suite.steps(
+        """
+        from parallel_bdd import step, scenario
+        @step("I set a value")
+        def set_value(step):
+            scenario.value = 1
+        @step("no value is left")
+        def check(step):
+            assert not hasattr(scenario, "value")
+        """
+    )
+    run = suite.run("features", "--no-history", "--random", "--seed", "3")
+    assert run.returncode == 0, run.output
+    assert "--seed 3" in run.stdout
