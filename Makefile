@@ -3,10 +3,16 @@ PYTHON ?= python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PIP := $(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore
 
-.PHONY: install browser bdd test lint bench clean
+.PHONY: install consumers browser bdd test lint bench clean
 
 install:
 	$(PIP) -e '.[example,test]'
+
+# Third-party readers of our Cucumber JSON, used by the report tests (npm registry only).
+consumers:
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/consumers --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the Cucumber JSON consumer tests will be skipped"; fi
 
 # Debian's chromium and chromium-driver; nothing downloads a browser from elsewhere.
 browser:
@@ -16,7 +22,7 @@ browser:
 bdd: install browser
 	$(PYTHON) -m parallel_bdd features -p 4 -v 2
 
-test: install browser lint
+test: install consumers browser lint
 	$(PYTHON) -m pytest -q
 
 lint:

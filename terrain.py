@@ -1,0 +1,74 @@
+"""Set-up for the example suite: each worker gets its own store, database and browser.
+
+``@before.batch`` runs once in every worker process (and once in a serial run): it starts
+the store on the worker's own port with an SQLite file in a temporary directory named
+after the worker, points the test-data factories at that file and opens a headless
+Chromium. Nothing is shared between workers, so scenarios can run in any order on any
+worker. Each scenario starts from an empty store; a failing ``@browser`` scenario leaves a
+screenshot and the page source in the artifacts directory, listed in its report.
+"""
+
+import os
+import shutil
+import tempfile
+
+from parallel_bdd import after, before, scenario, world
+from parallel_bdd.contrib.selenium import safe_file_name, start_chromium
+from store import StoreServer, factories
+from store.client import StoreClient
+
+# How long the stock report takes (the app's default); lower it to speed the suite up.
+REPORT_SECONDS = float(os.environ.get("STORE_REPORT_SECONDS", "2.5"))
+
+
+@before.batch
+def start_store_and_browser():
+    world.store_dir = tempfile.mkdtemp(prefix=f"pbdd-store-worker{world.worker_id}-")
+    db_path = os.path.join(world.store_dir, "store.sqlite3")
+    world.store = StoreServer(world.port_number, db_path, report_seconds=REPORT_SECONDS).start()
+    factories.bind(world.store.database)
+    world.api = StoreClient(world.store.url)
+    try:
+        world.browser = start_chromium(base_url=world.store.url)
+    except BaseException:
+        stop_store()
+        raise
+
+
+@before.each_scenario
+def empty_store(this_scenario):
+    world.store.reset()
+    # Steps that can act through the browser or the API ask the scenario which to use.
+    scenario.channel = "browser" if "browser" in this_scenario.tags else "api"
+    if scenario.channel == "browser":
+        world.browser.reset()
+
+
+@after.each_scenario
+def keep_browser_evidence(this_scenario):
+    if not (this_scenario.failed and scenario.channel == "browser"):
+        return
+    directory = getattr(world, "artifacts_dir", None) or "pbdd-artifacts"
+    name = safe_file_name(f"{getattr(this_scenario, 'id', this_scenario.name)}-w{world.worker_id}")
+    for path in world.browser.save_failure_artifacts(directory, name):
+        scenario.attach(path)
+
+
+@after.batch
+def stop_browser_and_store():
+    browser = world.spew("browser")
+    try:
+        if browser is not None:
+            browser.quit()
+    finally:
+        stop_store()
+
+
+def stop_store():
+    store = world.spew("store")
+    if store is not None:
+        store.stop()
+    factories.bind(None)
+    store_dir = world.spew("store_dir")
+    if store_dir:
+        shutil.rmtree(store_dir, ignore_errors=True)
