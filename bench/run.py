@@ -72,8 +72,15 @@ def rel(path: Path | str) -> str:
 
 
 def show_command(argv: list[str], cwd: Path) -> str:
-    shown = " ".join(shlex.quote(rel(a)) for a in argv)
-    return f"(cd {rel(cwd)} && {shown})"
+    """The command as one can paste it at the repository root (paths relative to its cwd)."""
+
+    def local(arg: str) -> str:
+        if os.path.isabs(arg) and arg.startswith(str(REPO_ROOT) + os.sep):
+            return os.path.relpath(arg, cwd)
+        return arg
+
+    shown = " ".join(shlex.quote(local(a)) for a in argv)
+    return f"(cd {shlex.quote(rel(cwd))} && {shown})"
 
 
 # --------------------------------------------------------------------------- processes
@@ -441,7 +448,7 @@ def _locate_peers(chain: Toolchain) -> None:
 
 
 def _versions(chain: Toolchain) -> dict[str, str]:
-    names = list(PEER_PACKAGES) + list(PBDD_DISTS) + ["gherkin-official", "psutil"]
+    names = list(PEER_PACKAGES) + ["gherkin-official", "psutil"]
     code = (
         "import importlib.metadata as m, json, platform\n"
         f"names = {names!r}\n"
@@ -449,6 +456,12 @@ def _versions(chain: Toolchain) -> dict[str, str]:
         "for n in names:\n"
         "    try:\n"
         "        out[n] = m.version(n)\n"
+        "    except Exception:\n"
+        "        pass\n"
+        f"for n in {list(PBDD_DISTS)!r}:\n"
+        "    try:\n"
+        "        out['pbdd (' + n + ')'] = m.version(n)\n"
+        "        break\n"
         "    except Exception:\n"
         "        pass\n"
         "print(json.dumps(out))\n"
@@ -680,7 +693,7 @@ def run_one(
 
 def default_timeout(info: dict) -> float:
     """Generous per-run bound: serial work three times over, plus per-scenario overhead."""
-    return 60.0 + 3.0 * info["total_work_s"] + 0.05 * info["scenarios"]
+    return 60.0 + 3.0 * info["total_work_s"] + 0.1 * info["scenarios"]
 
 
 # --------------------------------------------------------------------------- statistics
@@ -737,7 +750,8 @@ class Row:
         ran = [o for o in self.outcomes if o.status != "skipped"]
         bad = [o for o in ran if o.status != "ok"]
         if not bad:
-            return "ok"
+            skipped = [o.detail for o in self.outcomes if o.status == "skipped"]
+            return f"ok; {skipped[0]}" if skipped else "ok"
         first = bad[0]
         return f"{first.status}: {first.detail}" if first.detail else first.status
 
@@ -918,11 +932,23 @@ def write_report(
                 f"| {fmt(ratio, '.2f', 'x')} | {fmt(r.parent_peak_mb, '.0f')} "
                 f"| {fmt(r.tree_peak_mb, '.0f')} | {_cell(r.status)} |"
             )
-        lines += ["", "Commands (the suite is regenerated under `bench/work/`):", ""]
+    commands: dict[str, str] = {}
+    for profile, rows in results.items():
         for r in rows:
             command = next((o.command for o in r.outcomes if o.command), "")
-            if command:
-                lines.append(f"- {r.spec.label}: `{_generic(command)}`")
+            if command and r.spec.label not in commands:
+                commands[r.spec.label] = _generic(command, profile)
+    if commands:
+        lines += [
+            "",
+            "## Commands",
+            "",
+            "Run from the repository root; `PROFILE` is the profile's name, `N` the round. "
+            "Each suite is generated under `bench/work/PROFILE/` (`python bench/generate.py "
+            "PROFILE --scale S --out bench/work/PROFILE`).",
+            "",
+        ]
+        lines += [f"- {label}: `{command}`" for label, command in commands.items()]
     lines += [
         "",
         "## How these numbers were made",
@@ -947,9 +973,10 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")[:300]
 
 
-def _generic(command: str) -> str:
-    """Show the first round's command without its round-specific output directory."""
-    return re.sub(r"/runs/([\w.-]+)-r1/", r"/runs/\1-rN/", command)
+def _generic(command: str, profile: str) -> str:
+    """A run's command with its profile and round replaced by PROFILE and N."""
+    command = command.replace(f"bench/work/{profile}/", "bench/work/PROFILE/")
+    return re.sub(r"/runs/([\w.-]+)-r\d+/", r"/runs/\1-rN/", command)
 
 
 # --------------------------------------------------------------------------- main
@@ -982,6 +1009,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--timeout", type=float, default=0.0, help="seconds per run (default: from the profile)"
+    )
+    parser.add_argument(
+        "--slow-cap",
+        type=float,
+        default=120.0,
+        help="a runner whose run took longer gets no further rounds (0: always repeat; "
+        "default 120 s)",
     )
     parser.add_argument(
         "--no-install", action="store_true", help="use bench/.venv as it is (no pip)"
@@ -1067,11 +1101,9 @@ def main(argv: list[str] | None = None) -> int:
             for rnd in range(1, args.repeat + 1):
                 for row in rows:
                     done += 1
-                    prior = [o for o in row.outcomes if o.status not in ("ok", "skipped")]
-                    if prior:
-                        # A runner that failed or timed out once is not given more time.
-                        outcome = Outcome(profile, row.spec.key, rnd, "skipped")
-                        outcome.detail = f"skipped: round {prior[0].round} was {prior[0].status}"
+                    skip = _skip_reason(row, args.slow_cap)
+                    if skip:
+                        outcome = Outcome(profile, row.spec.key, rnd, "skipped", detail=skip)
                     else:
                         run_dir = suite / "runs" / f"{row.spec.key}-r{rnd}"
                         outcome = run_one(
@@ -1113,8 +1145,22 @@ def main(argv: list[str] | None = None) -> int:
         f"after {elapsed / 60:.1f} min"
     )
     for target, measured, verdict in target_rows(results, args.scale):
-        log(f"  {verdict:>14}  {target}: {measured}")
+        log(f"  [{verdict.replace('*', '')}] {target}: {measured}")
     return 130 if interrupted else 0
+
+
+def _skip_reason(row: Row, slow_cap: float) -> str:
+    """Why a runner gets no further round: it failed, or one run already took very long."""
+    failed = [o for o in row.outcomes if o.status not in ("ok", "skipped")]
+    if failed:
+        return f"not repeated: round {failed[0].round} was {failed[0].status}"
+    slow = [o for o in row.outcomes if o.status == "ok" and (o.wall_s or 0) > slow_cap > 0]
+    if slow:
+        return (
+            f"not repeated: round {slow[0].round} took {slow[0].wall_s:.0f} s "
+            f"(> --slow-cap {slow_cap:.0f} s)"
+        )
+    return ""
 
 
 def _progress(profile, done, total, rnd, repeat, row: Row, o: Outcome) -> str:

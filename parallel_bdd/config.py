@@ -16,6 +16,8 @@ from typing import Any
 from .errors import UsageError
 
 DEFAULT_BASE_PORT = 8181
+# [tool.pbdd] keys that read better than the command's internal parameter names
+KEY_ALIASES = {"history": "history_path", "random": "random_order", "tag": "tags", "name": "names"}
 
 
 @dataclass
@@ -68,6 +70,7 @@ def load_pyproject(path: Path, known: Iterable[str]) -> dict[str, Any]:
     defaults: dict[str, Any] = {}
     for key, value in section.items():
         name = key.replace("-", "_")
+        name = KEY_ALIASES.get(name, name)
         if name not in known_set:
             raise UsageError(
                 f"{path}: unknown key {key!r} in [tool.pbdd]",

@@ -5,6 +5,9 @@ the leader of its own process group, so the terminal's Ctrl-C reaches the parent
 the parent can kill a worker together with every server and browser it started. It
 watches its parent and kills its own group if the parent disappears (no orphans).
 
+``SlowStepWatchdog`` is also used by ``cli.py`` for a serial run (``-p 1``), which runs the
+same ``Batch`` in the parent.
+
 Imports nothing from cli or reporting.
 """
 
@@ -12,21 +15,27 @@ from __future__ import annotations
 
 import faulthandler
 import os
+import pickle
 import signal
 import sys
 import threading
 import time
+import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import messages as m
 from .discovery import import_suite
 from .errors import PbddError
-from .messages import HookFailure, WorkerEvent
+from .messages import HookFailure, ScenarioResult, WorkerEvent, WorkItem
 from .runner import Batch, describe_error, format_user_traceback, set_worker_world
 from .world import world
 
 PARENT_CHECK_INTERVAL = 0.5
+# What a call on a manager proxy raises once the manager process is gone.
+MANAGER_GONE = (EOFError, ConnectionError, BrokenPipeError, OSError)
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,8 @@ class WorkerSpec:
     stack_path: str
     world_state: dict[str, Any] = field(default_factory=dict)
     max_scenarios: int = 0  # 0: no limit; else exit after N and let the pool start a fresh one
+    slow_step_warning: float = 0.0  # seconds; 0: no warning
+    first_item: WorkItem | None = None  # a crashed scenario re-run on this fresh worker first
 
 
 def watch_parent(parent_pid: int, on_orphaned: Any) -> None:
@@ -67,6 +78,26 @@ def _kill_own_group() -> None:
         os._exit(1)
 
 
+def _ignore_sigint(signum: int, frame: Any) -> None:
+    """A Python-level no-op rather than SIG_IGN: programs a step starts get the default back."""
+
+
+def _detach_from_terminal() -> None:
+    """Leave the parent's process group before SIGINT is let through.
+
+    The pool starts workers with SIGINT blocked (the mask survives exec), so a Ctrl-C
+    that arrives while this interpreter is still starting stays pending instead of
+    killing it with a KeyboardInterrupt; once this process leads its own group the
+    terminal cannot reach it any more and the pending signal is harmless.
+    """
+    try:
+        os.setsid()
+    except OSError:
+        pass  # already a group leader
+    signal.signal(signal.SIGINT, _ignore_sigint)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def _redirect_output(log_path: str) -> None:
     """Send the worker's own fd 1/2 to a log file: nothing reaches the user's terminal."""
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -75,25 +106,179 @@ def _redirect_output(log_path: str) -> None:
     os.close(fd)
 
 
+def _safe_describe(error: BaseException) -> str:
+    try:
+        return describe_error(error)
+    except Exception:  # a user's __str__ may raise too
+        return type(error).__name__
+
+
+def _safe_traceback(error: BaseException) -> str:
+    try:
+        return format_user_traceback(error)
+    except Exception:
+        return ""
+
+
+class _Channel:
+    """Events to the parent; never raises (a dead manager means the parent is going away)."""
+
+    def __init__(self, event_queue: Any, worker_id: int) -> None:
+        self.event_queue = event_queue
+        self.worker_id = worker_id
+        self.broken = False
+
+    def send(self, kind: str, **fields: Any) -> None:
+        if self.broken:
+            return
+        event = WorkerEvent(kind=kind, worker_id=self.worker_id, pid=os.getpid(), **fields)
+        try:
+            self.event_queue.put(event)
+        except (pickle.PicklingError, TypeError, AttributeError, RecursionError) as error:
+            # Results are plain data, so this means a bug; still, never lose the scenario.
+            self._send_unpicklable(event, error)
+        except MANAGER_GONE:
+            self.broken = True
+
+    def _send_unpicklable(self, event: WorkerEvent, error: BaseException) -> None:
+        reason = f"pbdd could not send this {event.kind} to the parent: {_safe_describe(error)}"
+        if event.result is not None:
+            fallback = WorkerEvent(
+                kind=event.kind,
+                worker_id=self.worker_id,
+                pid=os.getpid(),
+                result=ScenarioResult(
+                    scenario_id=event.result.scenario_id,
+                    status=m.ERRORED,
+                    duration=float(event.result.duration),
+                    started_at=float(event.result.started_at),
+                    worker_id=self.worker_id,
+                    error=reason,
+                ),
+            )
+        else:
+            fallback = WorkerEvent(
+                kind="warning", worker_id=self.worker_id, pid=os.getpid(), message=reason
+            )
+        try:
+            self.event_queue.put(fallback)
+        except MANAGER_GONE:
+            self.broken = True
+
+
+def _format_stack(frame: Any) -> str:
+    """A thread's stack from ``frame`` outwards, pbdd's own frames left out."""
+    from .runner import _is_runner_frame
+
+    entries = [
+        entry
+        for entry in traceback.extract_stack(frame)
+        if not _is_runner_frame(entry.filename) and "threading.py" not in entry.filename
+    ]
+    return "".join(traceback.format_list(entries)).rstrip()
+
+
+class SlowStepWatchdog:
+    """``--slow-step-warning``: one warning, with the stack, for a step that runs too long.
+
+    A daemon thread polls ``Batch.current_step`` (set by the runner while a step function
+    runs). The warning goes to ``on_warning`` right away (the pool prints it as a notice
+    even if ``--timeout`` kills the worker later) and into the scenario's ``notes``. With
+    no callback it is written to the terminal through a copy of fd 2 taken now, before
+    the runner starts capturing the scenario's output.
+    """
+
+    def __init__(
+        self,
+        batch: Batch,
+        seconds: float,
+        on_warning: Callable[[str], None] | None = None,
+    ) -> None:
+        self.batch = batch
+        self.seconds = seconds
+        self._stop = threading.Event()
+        self._warned: Any = None
+        self._terminal_fd = -1
+        self.on_warning = on_warning or self._to_terminal
+        if seconds > 0:
+            if on_warning is None:
+                self._terminal_fd = os.dup(2)
+            threading.Thread(target=self._watch, name="pbdd-slow-step", daemon=True).start()
+
+    def _to_terminal(self, text: str) -> None:
+        try:
+            os.write(self._terminal_fd, (text + "\n").encode("utf-8", "replace"))
+        except OSError:
+            pass
+
+    def _watch(self) -> None:
+        interval = min(0.1, self.seconds / 4)
+        while not self._stop.wait(interval):
+            current = getattr(self.batch, "current_step", None)
+            if current is None or current is self._warned:
+                continue
+            step_obj, started, thread_id = current
+            elapsed = time.perf_counter() - started
+            if elapsed < self.seconds:
+                continue
+            self._warned = current
+            stack = _format_stack(sys._current_frames().get(thread_id))
+            owner = getattr(step_obj, "_owner", None)
+            where = f" in {owner.name!r}" if owner is not None else ""
+            worker = f" on worker {self.batch.worker_id}" if self.batch.worker_id >= 0 else ""
+            text = (
+                f"Warning: slow step{where}{worker}: {step_obj.sentence!r} "
+                f"(line {step_obj.data.line}) has run {elapsed:.1f} s "
+                f"(--slow-step-warning {self.seconds:g}); it is now at:\n{stack}"
+            )
+            notes = getattr(self.batch, "notes", None)
+            if notes is not None and self.batch.current_step is current:
+                notes.append(text)
+            self.on_warning(text)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._terminal_fd >= 0:
+            os.close(self._terminal_fd)
+            self._terminal_fd = -1
+
+
+def _run_one(batch: Batch, item: WorkItem, channel: _Channel) -> None:
+    channel.send("started", scenario_id=item.scenario_id)
+    started_at = time.time()
+    start = time.perf_counter()
+    try:
+        result = batch.run(item)
+    except BaseException as error:  # sys.exit() in a step, or a runner bug: keep the scenario
+        result = ScenarioResult(
+            scenario_id=item.scenario_id,
+            status=m.ERRORED,
+            duration=time.perf_counter() - start,
+            started_at=started_at,
+            worker_id=batch.worker_id,
+            error=f"{_safe_describe(error)} escaped the scenario; it could not finish",
+            error_traceback=_safe_traceback(error),
+        )
+    channel.send("result", result=result)
+
+
 def main(spec: WorkerSpec, work_queue: Any, event_queue: Any) -> None:
     """Worker entry point (the target of ``multiprocessing.Process``)."""
-    try:
-        os.setsid()
-    except OSError:
-        pass  # already a group leader
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _detach_from_terminal()
     watch_parent(spec.parent_pid, _kill_own_group)
     _redirect_output(spec.log_path)
+    # Fatal signals (SIGSEGV...) dump every thread into the log, which the pool quotes in
+    # the crashed scenario's report; a file of its own, as fd 2 is captured per scenario.
+    crash_file = open(spec.log_path, "a")  # noqa: SIM115 - lives as long as the worker
+    faulthandler.enable(file=crash_file, all_threads=True)
     stack_file = open(spec.stack_path, "w")  # noqa: SIM115 - lives as long as the worker
     faulthandler.register(signal.SIGUSR1, file=stack_file, all_threads=True)
     os.chdir(spec.cwd)
     sys.path[:] = list(spec.sys_path)
-
-    def send(kind: str, **fields: Any) -> None:
-        event_queue.put(WorkerEvent(kind=kind, worker_id=spec.worker_id, pid=os.getpid(), **fields))
+    channel = _Channel(event_queue, spec.worker_id)
 
     def report_failure(failure: HookFailure) -> None:
-        send("hook_failure", failure=failure)
+        channel.send("hook_failure", failure=failure)
 
     try:
         import_suite(
@@ -101,43 +286,40 @@ def main(spec: WorkerSpec, work_queue: Any, event_queue: Any) -> None:
         )
     except PbddError as error:
         report_failure(HookFailure("import", error.format_message(), "", spec.worker_id))
-        send("done")
+        channel.send("done")
         return
     for key, value in spec.world_state.items():
         setattr(world, key, value)
     set_worker_world(spec.worker_id, spec.port_number, spec.artifacts_dir)
 
     batch = Batch(spec.worker_id, capture_fds=True, on_hook_failure=report_failure)
-    send("ready")
+    channel.send("ready")
     if not batch.start():
-        send("done", message="before.batch failed")
+        channel.send("done", message="before.batch failed")
         return
+    watchdog = SlowStepWatchdog(
+        batch,
+        spec.slow_step_warning,
+        lambda text: channel.send("warning", message=text),
+    )
     ran = 0
     try:
-        while True:
-            item = work_queue.get()
+        item: WorkItem | None = spec.first_item
+        while not channel.broken:
             if item is None:
-                break
-            send("started", scenario_id=item.scenario_id)
-            try:
-                result = batch.run(item)
-            except Exception as error:  # a runner bug must not lose the scenario
-                result = None
-                send(
-                    "hook_failure",
-                    failure=HookFailure(
-                        "runner",
-                        describe_error(error),
-                        format_user_traceback(error),
-                        spec.worker_id,
-                    ),
-                )
-            if result is not None:
-                send("result", result=result)
+                try:
+                    item = work_queue.get()
+                except MANAGER_GONE:
+                    break
+                if item is None:
+                    break
+            _run_one(batch, item, channel)
+            item = None
             ran += 1
             if spec.max_scenarios and ran >= spec.max_scenarios:
-                send("recycle")
+                channel.send("recycle")
                 break
     finally:
+        watchdog.stop()
         batch.finish()
-        send("done")
+        channel.send("done")
