@@ -388,8 +388,13 @@ def prepare_toolchain(install: bool) -> Toolchain:
                 stamp.write_text(digest)
                 log(f"  done in {secs:.0f} s")
             else:
-                notes.append(f"installing {rel(REQUIREMENTS)} failed: {tail(out, 4)}")
-                log("  FAILED (see RESULTS.md)")
+                # One broken peer must not take the others down: install them one by one.
+                log("  failed as a whole; installing the requirements one by one")
+                for requirement in _requirements():
+                    code, out, _ = quick_run(pip + [requirement], INSTALL_TIMEOUT)
+                    if code != 0:
+                        notes.append(f"`pip install {requirement}` failed: {tail(out, 4)}")
+                        log(f"  {requirement}: FAILED (see RESULTS.md)")
         project_files = [REPO_ROOT / n for n in ("setup.py", "setup.cfg", "pyproject.toml")]
         if any(p.exists() for p in project_files):
             stamp = VENV / ".bench-pbdd.sha256"
@@ -413,6 +418,11 @@ def prepare_toolchain(install: bool) -> Toolchain:
     _locate_peers(chain)
     chain.versions = _versions(chain)
     return chain
+
+
+def _requirements() -> list[str]:
+    lines = REQUIREMENTS.read_text().splitlines() if REQUIREMENTS.exists() else []
+    return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
 
 
 def _locate_pbdd(chain: Toolchain) -> None:
@@ -670,7 +680,7 @@ def run_one(
         outcome.counted_from = counts.source
     if m.timed_out:
         outcome.status = "timeout"
-        outcome.detail = f"killed after {timeout:.0f} s"
+        outcome.detail = f"killed after {timeout:g} s"
     elif m.exit_code != 0:
         outcome.status = "failed"
         outcome.detail = f"exit code {m.exit_code}: {tail(stderr or stdout, 4)}"
@@ -1158,7 +1168,7 @@ def _skip_reason(row: Row, slow_cap: float) -> str:
     if slow:
         return (
             f"not repeated: round {slow[0].round} took {slow[0].wall_s:.0f} s "
-            f"(> --slow-cap {slow_cap:.0f} s)"
+            f"(> --slow-cap {slow_cap:g} s)"
         )
     return ""
 

@@ -175,6 +175,18 @@ class ShardType(click.ParamType):
     help="Replace a worker after it ran N scenarios (0: never).",
 )
 @click.option(
+    "--requeue-crashed",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Re-run a scenario whose worker crashed up to N more times, on a fresh worker.",
+)
+@click.option(
+    "--slow-step-warning",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    help="Warn, with its stack, about a step running longer than SECONDS (0: never).",
+)
+@click.option(
     "--artifacts-dir",
     default="pbdd-artifacts",
     show_default=True,
@@ -225,6 +237,8 @@ def _options(params: dict[str, Any]) -> RunOptions:
         no_color=params["no_color"],
         artifacts_dir=params["artifacts_dir"],
         max_scenarios_per_worker=params["max_scenarios_per_worker"],
+        requeue_crashed=params["requeue_crashed"],
+        slow_step_warning=params["slow_step_warning"],
     )
 
 
@@ -421,7 +435,10 @@ def _run_serial(
             raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGINT, on_sigint)
+    from .worker import SlowStepWatchdog
+
     batch = Batch(0, capture_fds=True)
+    watchdog = SlowStepWatchdog(batch, options.slow_step_warning)
     interrupted = False
     try:
         if batch.start():
@@ -440,6 +457,7 @@ def _run_serial(
     except KeyboardInterrupt:
         interrupted = True
     finally:
+        watchdog.stop()
         signal.signal(signal.SIGINT, previous)
     return interrupted, batch.failures
 
@@ -483,6 +501,7 @@ def _run_pool(
             stack_path=str(run_dir / f"worker-{worker_id}.stack"),
             world_state=state,
             max_scenarios=options.max_scenarios_per_worker,
+            slow_step_warning=options.slow_step_warning,
         )
 
     pool = WorkerPool(
@@ -492,6 +511,7 @@ def _run_pool(
         timeout=options.timeout,
         grace=options.grace,
         failfast=options.failfast,
+        requeue_crashed=options.requeue_crashed,
         on_result=on_result,
         on_notice=reporter.notice,
     )

@@ -44,6 +44,8 @@ class RunOptions:
     no_color: bool = False
     artifacts_dir: str = "pbdd-artifacts"
     max_scenarios_per_worker: int = 0
+    requeue_crashed: int = 0
+    slow_step_warning: float = 0.0
     warnings: list[str] = field(default_factory=list)
 
     @property

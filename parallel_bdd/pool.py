@@ -3,44 +3,56 @@
 Called by ``cli.py`` in the parent for ``-p N`` with N > 1. Starts the workers
 (``worker.main``), feeds them the scheduler's order through a shared queue (dynamic pull),
 and turns everything that can happen to a worker into result records: a worker that dies
-mid-scenario makes that scenario *errored* and is replaced; a scenario over ``--timeout``
-gets its worker's stack in the report before the worker is killed and replaced.
+mid-scenario makes that scenario *errored* (``--requeue-crashed N``: re-run up to N more
+times, each time on a fresh worker) and is replaced; a scenario over ``--timeout`` gets its
+worker's stack in the report before the worker is killed and replaced.
 
 Ctrl-C: the parent's SIGINT handler only records the press (an exception unwinding
 through a manager proxy call would leave the proxy out of step and lose queue items).
 The first press stops dispatch and lets running scenarios finish within the grace period;
 the second press (or the grace running out) kills every worker's process group.
 
-Imports nothing from reporting; it reports progress through a callback.
+End of work: the queue holds only scenarios until every scenario still to run has been
+taken; then one ``None`` per live worker tells them to run ``after.batch`` and stop. A
+worker that dies without taking its ``None`` leaves it to the fresh worker in its place.
+
+Imports nothing from reporting; it reports progress through callbacks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import dataclasses
 import multiprocessing
 import os
 import queue
 import signal
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.managers import SyncManager
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from . import messages as m
 from .messages import HookFailure, ScenarioResult, WorkerEvent, WorkItem
-from .worker import WorkerSpec, watch_parent
+from .worker import MANAGER_GONE, WorkerSpec, watch_parent
 from .worker import main as worker_main
 
 POLL_SECONDS = 0.1
 PR_SET_PDEATHSIG = 1
+STARTUP_DEATHS_ALLOWED = 3  # a slot whose fresh workers keep dying before running anything
+LOST_AFTER_SECONDS = 5.0  # everyone idle, queue empty, scenarios unaccounted for
 
 
 def _manager_initializer(parent_pid: int) -> None:
     """Runs in the SyncManager's server process: survive Ctrl-C, die with the parent."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -49,9 +61,33 @@ def _manager_initializer(parent_pid: int) -> None:
     watch_parent(parent_pid, lambda: os._exit(1))
 
 
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Start child processes with SIGINT blocked: the mask survives fork and exec.
+
+    Until a child has left our process group (``worker._detach_from_terminal``) or ignores
+    SIGINT (``_manager_initializer``), a Ctrl-C would kill it with a KeyboardInterrupt.
+    A press meanwhile stays pending here and reaches our handler when the block ends.
+    """
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def describe_exit(code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            return f"killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exited with code {code}"
+
+
 @dataclass
 class PoolOutcome:
-    results: list[ScenarioResult] = field(default_factory=list)
+    results: list[ScenarioResult] = field(default_factory=list)  # every attempt, in order
     hook_failures: list[HookFailure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     not_run: list[str] = field(default_factory=list)
@@ -68,10 +104,15 @@ class _Slot:
     pid: int = 0
     running: str = ""  # scenario id
     running_since: float = 0.0
+    started_at: float = 0.0  # time.time() of running_since
     done: bool = False
-    retired: bool = False  # before.batch failed: do not restart
+    retired: bool = False  # before.batch (or the import) failed: do not restart
     ready: bool = False
-    timed_out: bool = False
+    recycling: bool = False  # --max-scenarios-per-worker reached: replace when it is done
+    ran: int = 0  # scenarios the current process started
+    startup_deaths: int = 0
+    assigned: WorkItem | None = None  # a crashed scenario this slot's fresh worker runs first
+    notes: list[str] = field(default_factory=list)  # warnings about the running scenario
 
 
 class Interrupts:
@@ -81,6 +122,7 @@ class Interrupts:
         self.presses = 0
         self.first_at = 0.0
         self._previous: Any = None
+        self._installed = False
 
     def _handler(self, signum: int, frame: Any) -> None:
         self.presses += 1
@@ -90,13 +132,15 @@ class Interrupts:
     def __enter__(self) -> Interrupts:
         try:
             self._previous = signal.signal(signal.SIGINT, self._handler)
+            self._installed = True
         except ValueError:  # not the main thread (embedded use): no Ctrl-C handling
-            self._previous = None
+            self._installed = False
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
+        if self._installed:
             signal.signal(signal.SIGINT, self._previous)
+            self._installed = False
 
 
 class WorkerPool:
@@ -109,6 +153,7 @@ class WorkerPool:
         timeout: float = 0.0,
         grace: float = 10.0,
         failfast: bool = False,
+        requeue_crashed: int = 0,
         on_result: Callable[[ScenarioResult], None] | None = None,
         on_notice: Callable[[str], None] | None = None,
         interrupts: Interrupts | None = None,
@@ -119,38 +164,89 @@ class WorkerPool:
         self.timeout = timeout
         self.grace = grace
         self.failfast = failfast
+        self.requeue_crashed = requeue_crashed
         self.on_result = on_result or (lambda result: None)
         self.on_notice = on_notice or (lambda text: None)
         self.interrupts = interrupts or Interrupts()
         self.run_dir = Path(tempfile.mkdtemp(prefix="pbdd-run-"))
 
+    def run(self, items: Sequence[WorkItem]) -> PoolOutcome:
+        outcome = PoolOutcome()
+        if not items:
+            return outcome
+        processes = max(1, min(self.processes, len(items)))
+        with self.interrupts:
+            manager = SyncManager(ctx=self.context)
+            with _sigint_blocked():
+                manager.start(_manager_initializer, (os.getpid(),))
+            try:
+                return _Run(self, manager, items, processes, outcome).loop()
+            finally:
+                manager.shutdown()
+
+
+class _Run:
+    """One run of the pool: the slots, the queues and what is still to be accounted for."""
+
+    def __init__(
+        self,
+        pool: WorkerPool,
+        manager: SyncManager,
+        items: Sequence[WorkItem],
+        processes: int,
+        outcome: PoolOutcome,
+    ) -> None:
+        self.pool = pool
+        self.items = items
+        self.outcome = outcome
+        self.work_queue: Any = manager.Queue()  # type: ignore[attr-defined]
+        self.event_queue: Any = manager.Queue()  # type: ignore[attr-defined]
+        self.by_id = {item.scenario_id: item for item in items}
+        self.remaining = set(self.by_id)  # no final result yet
+        self.attempts: dict[str, int] = {}
+        self.slots = [_Slot(worker_id) for worker_id in range(processes)]
+        self.exiting: list[Any] = []  # recycled processes still running after.batch
+        self.stopping = False  # dispatch stopped (Ctrl-C or --failfast)
+        self.sentinels_sent = False
+        self.idle_since = 0.0
+        self.manager_gone = False
+
     # -- process management ------------------------------------------------------------
-    def _start_worker(self, slot: _Slot, work_queue: Any, event_queue: Any) -> None:
-        spec = self.spec_for(slot.worker_id, self.run_dir)
-        process = self.context.Process(
+    def start_worker(self, slot: _Slot) -> None:
+        spec = self.pool.spec_for(slot.worker_id, self.pool.run_dir)
+        if slot.assigned is not None:
+            spec = dataclasses.replace(spec, first_item=slot.assigned)
+        process = self.pool.context.Process(
             target=worker_main,
-            args=(spec, work_queue, event_queue),
+            args=(spec, self.work_queue, self.event_queue),
             name=f"pbdd-worker-{slot.worker_id}",
         )
-        process.start()
+        with _sigint_blocked():
+            process.start()
         slot.process, slot.pid = process, process.pid
-        slot.running, slot.done, slot.ready, slot.timed_out = "", False, False, False
+        slot.running, slot.ready, slot.recycling, slot.ran = "", False, False, 0
+        slot.notes = []
+        self.outcome.workers_started += 1
 
     @staticmethod
-    def _kill_group(slot: _Slot, sig: int = signal.SIGKILL) -> None:
+    def kill_group(slot: _Slot) -> None:
+        """SIGKILL a worker, its process group, and any descendant that left the group."""
         if not slot.pid:
             return
         try:
-            os.killpg(slot.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            os.kill(slot.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
+            descendants = psutil.Process(slot.pid).children(recursive=True)
+        except psutil.Error:
+            descendants = []
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(slot.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(slot.pid, signal.SIGKILL)
+        for child in descendants:
+            with contextlib.suppress(psutil.Error):
+                child.kill()
 
-    def _stack_of(self, slot: _Slot) -> str:
-        path = self.run_dir / f"worker-{slot.worker_id}.stack"
+    def stack_of(self, slot: _Slot) -> str:
+        path = self.pool.run_dir / f"worker-{slot.worker_id}.stack"
         try:
             os.kill(slot.pid, signal.SIGUSR1)
         except ProcessLookupError:
@@ -166,171 +262,8 @@ class WorkerPool:
                 break
         return text.strip()
 
-    # -- the run -----------------------------------------------------------------------
-    def run(self, items: Sequence[WorkItem]) -> PoolOutcome:
-        outcome = PoolOutcome()
-        if not items:
-            return outcome
-        processes = max(1, min(self.processes, len(items)))
-        manager = SyncManager(ctx=self.context)
-        manager.start(_manager_initializer, (os.getpid(),))
-        try:
-            return self._run(manager, items, processes, outcome)
-        finally:
-            manager.shutdown()
-
-    def _run(
-        self, manager: SyncManager, items: Sequence[WorkItem], processes: int, outcome: PoolOutcome
-    ) -> PoolOutcome:
-        work_queue: Any = manager.Queue()
-        event_queue: Any = manager.Queue()
-        for item in items:
-            work_queue.put(item)
-        for _ in range(processes):
-            work_queue.put(None)
-        by_id = {item.scenario_id: item for item in items}
-        remaining = set(by_id)
-        slots = [_Slot(worker_id) for worker_id in range(processes)]
-        for slot in slots:
-            self._start_worker(slot, work_queue, event_queue)
-            outcome.workers_started += 1
-        stopping = False  # dispatch stopped (Ctrl-C or --failfast)
-
-        def finish(result: ScenarioResult) -> None:
-            if result.scenario_id not in remaining:
-                return
-            remaining.discard(result.scenario_id)
-            outcome.results.append(result)
-            self.on_result(result)
-            if self.failfast and result.failed:
-                stop_dispatch("--failfast: a scenario failed; letting running scenarios finish")
-
-        def stop_dispatch(reason: str) -> None:
-            nonlocal stopping
-            if stopping:
-                return
-            stopping = True
-            self.on_notice(reason)
-            drained = 0
-            while True:
-                try:
-                    item = work_queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is not None:
-                    drained += 1
-            for slot in slots:
-                if not slot.done:
-                    work_queue.put(None)
-
-        def errored(slot: _Slot, reason: str, detail: str = "") -> None:
-            scenario_id = slot.running
-            slot.running = ""
-            if not scenario_id:
-                return
-            finish(
-                ScenarioResult(
-                    scenario_id=scenario_id,
-                    status=m.ERRORED,
-                    duration=time.monotonic() - slot.running_since,
-                    started_at=time.time() - (time.monotonic() - slot.running_since),
-                    worker_id=slot.worker_id,
-                    error=reason,
-                    error_traceback=detail,
-                )
-            )
-
-        def replace(slot: _Slot) -> None:
-            if stopping or slot.retired or not (remaining - self._running_ids(slots)):
-                slot.done = True
-                return
-            self._kill_group(slot)
-            self._start_worker(slot, work_queue, event_queue)
-            outcome.workers_started += 1
-
-        with self.interrupts:
-            while any(not slot.done for slot in slots):
-                if self.interrupts.presses >= 2 or (
-                    self.interrupts.presses == 1
-                    and time.monotonic() - self.interrupts.first_at > self.grace
-                ):
-                    outcome.killed = True
-                    for slot in slots:
-                        self._kill_group(slot)
-                        slot.running = ""
-                        slot.done = True
-                    break
-                if self.interrupts.presses == 1 and not outcome.interrupted:
-                    outcome.interrupted = True
-                    stop_dispatch(
-                        "Interrupted: finishing running scenarios "
-                        f"(up to {self.grace:g} s; press Ctrl-C again to stop now)"
-                    )
-                try:
-                    event: WorkerEvent = event_queue.get(timeout=POLL_SECONDS)
-                except queue.Empty:
-                    event = None  # type: ignore[assignment]
-                except (EOFError, ConnectionError, BrokenPipeError):
-                    break  # the manager is gone (killed with us): nothing more will arrive
-                if event is not None:
-                    self._handle(event, slots, outcome, finish, errored, replace)
-                    continue
-                now = time.monotonic()
-                for slot in slots:
-                    if slot.done:
-                        continue
-                    if slot.process is not None and not slot.process.is_alive():
-                        code = slot.process.exitcode
-                        cause = (
-                            f"killed by signal {signal.Signals(-code).name}"
-                            if code is not None and code < 0
-                            else f"exited with code {code}"
-                        )
-                        if slot.running:
-                            name = by_id[slot.running].name
-                            self.on_notice(
-                                f"worker {slot.worker_id} died ({cause}) while running "
-                                f"{name!r}; starting a fresh worker"
-                            )
-                            errored(
-                                slot,
-                                f"worker {slot.worker_id} died ({cause})",
-                                self._log_tail(slot),
-                            )
-                        replace(slot)
-                    elif self.timeout and slot.running and now - slot.running_since > self.timeout:
-                        stack = self._stack_of(slot)
-                        self.on_notice(
-                            f"{by_id[slot.running].name!r} exceeded --timeout {self.timeout:g} s "
-                            f"on worker {slot.worker_id}; killing the worker"
-                        )
-                        errored(
-                            slot,
-                            f"timed out after {self.timeout:g} s (--timeout)",
-                            f"Stack of worker {slot.worker_id} when the timeout fired:\n{stack}",
-                        )
-                        self._kill_group(slot)
-                        if slot.process is not None:
-                            slot.process.join(5)
-                        replace(slot)
-            for slot in slots:
-                if slot.process is not None:
-                    slot.process.join(1 if outcome.killed else 10)
-                    if slot.process.is_alive():
-                        self._kill_group(slot)
-                        slot.process.join(2)
-                # whatever a worker started (servers, browsers) goes with it
-                self._kill_group(slot, signal.SIGKILL)
-        outcome.not_run = [item.scenario_id for item in items if item.scenario_id in remaining]
-        outcome.all_workers_failed = all(slot.retired for slot in slots)
-        return outcome
-
-    @staticmethod
-    def _running_ids(slots: Sequence[_Slot]) -> set[str]:
-        return {slot.running for slot in slots if slot.running}
-
-    def _log_tail(self, slot: _Slot, lines: int = 20) -> str:
-        path = self.run_dir / f"worker-{slot.worker_id}.log"
+    def log_tail(self, slot: _Slot, lines: int = 30) -> str:
+        path = self.pool.run_dir / f"worker-{slot.worker_id}.log"
         try:
             text = path.read_text(errors="replace")
         except OSError:
@@ -338,43 +271,346 @@ class WorkerPool:
         tail = text.strip().split("\n")[-lines:]
         return "Last output of the worker:\n" + "\n".join(tail) if text.strip() else ""
 
-    def _handle(
-        self,
-        event: WorkerEvent,
-        slots: Sequence[_Slot],
-        outcome: PoolOutcome,
-        finish: Callable[[ScenarioResult], None],
-        errored: Callable[[_Slot, str, str], None],
-        replace: Callable[[_Slot], None],
-    ) -> None:
-        slot = slots[event.worker_id]
+    # -- results -----------------------------------------------------------------------
+    def stamped(self, result: ScenarioResult, notes: Sequence[str] = ()) -> ScenarioResult:
+        attempt = self.attempts.get(result.scenario_id, 1)
+        changes: dict[str, Any] = {}
+        if attempt != result.attempt:
+            changes["attempt"] = attempt
+        extra = tuple(note for note in notes if note not in result.notes)
+        if extra:
+            changes["notes"] = result.notes + extra
+        return dataclasses.replace(result, **changes) if changes else result
+
+    def finish(self, result: ScenarioResult) -> None:
+        if result.scenario_id not in self.remaining:
+            return  # a late result for a scenario already settled (timed out, lost)
+        self.remaining.discard(result.scenario_id)
+        self.outcome.results.append(result)
+        self.pool.on_result(result)
+        if self.pool.failfast and result.failed:
+            self.stop_dispatch("--failfast: a scenario failed; letting running scenarios finish")
+
+    def errored_result(self, slot: _Slot, reason: str, detail: str) -> ScenarioResult:
+        return self.stamped(
+            ScenarioResult(
+                scenario_id=slot.running,
+                status=m.ERRORED,
+                duration=time.monotonic() - slot.running_since,
+                started_at=slot.started_at,
+                worker_id=slot.worker_id,
+                error=reason,
+                error_traceback=detail,
+            ),
+            slot.notes,
+        )
+
+    def errored(self, slot: _Slot, reason: str, detail: str = "") -> None:
+        if not slot.running:
+            return
+        result = self.errored_result(slot, reason, detail)
+        slot.running = ""
+        self.finish(result)
+
+    # -- dispatch ----------------------------------------------------------------------
+    def unassigned_work(self) -> set[str]:
+        """Scenarios without a result that no worker holds: they are still in the queue."""
+        held = {slot.running for slot in self.slots if slot.running}
+        held |= {slot.assigned.scenario_id for slot in self.slots if slot.assigned is not None}
+        return self.remaining - held
+
+    def send_sentinels(self) -> None:
+        for slot in self.slots:
+            if not slot.done:
+                self.work_queue.put(None)
+        self.sentinels_sent = True
+
+    def stop_dispatch(self, reason: str) -> None:
+        if self.stopping:
+            return
+        self.stopping = True
+        self.pool.on_notice(reason)
+        while True:
+            try:
+                self.work_queue.get_nowait()
+            except queue.Empty:
+                break
+        for slot in self.slots:
+            slot.assigned = None
+        self.send_sentinels()
+
+    def replace(self, slot: _Slot) -> None:
+        """Start a fresh worker in ``slot`` if there is work for it; else the slot is done."""
+        if slot.process is not None:
+            self.kill_group(slot)  # what the old worker started goes with it
+            self.exiting.append(slot.process)
+        if self.stopping or slot.retired or self.manager_gone:
+            self.settle_assigned(slot, "its fresh worker could not start")
+            slot.done = True
+            return
+        if slot.assigned is None and not self.unassigned_work():
+            slot.done = True
+            return
+        self.start_worker(slot)
+
+    def settle_assigned(self, slot: _Slot, why: str) -> None:
+        item, slot.assigned = slot.assigned, None
+        if item is None or self.stopping:
+            return
+        self.finish(
+            self.stamped(
+                ScenarioResult(
+                    scenario_id=item.scenario_id,
+                    status=m.ERRORED,
+                    worker_id=slot.worker_id,
+                    error=f"not re-run after its worker crashed: {why}",
+                )
+            )
+        )
+
+    # -- events ------------------------------------------------------------------------
+    def handle(self, event: WorkerEvent) -> None:
+        slot = self.slots[event.worker_id]
         if event.pid and event.pid != slot.pid:
             return  # a late event from a worker that was already replaced
         if event.kind == "ready":
             slot.ready = True
         elif event.kind == "started":
             if slot.running:
-                errored(slot, "the runner lost this scenario's result", "")
+                self.errored(slot, "the runner lost this scenario's result")
             slot.running = event.scenario_id
             slot.running_since = time.monotonic()
+            slot.started_at = time.time()
+            slot.ran += 1
+            slot.notes = []
+            if slot.assigned is not None and slot.assigned.scenario_id == event.scenario_id:
+                slot.assigned = None
         elif event.kind == "result" and event.result is not None:
+            result = self.stamped(event.result, slot.notes)
             slot.running = ""
-            finish(event.result)
+            slot.notes = []
+            self.finish(result)
+        elif event.kind == "warning":
+            if slot.running:
+                slot.notes.append(event.message)
+            self.pool.on_notice(event.message)
         elif event.kind == "hook_failure" and event.failure is not None:
-            outcome.hook_failures.append(event.failure)
+            self.outcome.hook_failures.append(event.failure)
             if event.failure.hook in ("before.batch", "import"):
                 slot.retired = True
-                self.on_notice(
+                self.pool.on_notice(
                     f"worker {slot.worker_id} retired: {event.failure.hook} failed: "
                     f"{event.failure.error}"
                 )
         elif event.kind == "recycle":
-            if slot.process is not None:
-                slot.process.join(30)
-            replace(slot)
+            slot.recycling = True
         elif event.kind == "done":
             if slot.running:
-                errored(slot, "the worker stopped before the scenario ended", "")
-            if slot.process is not None:
-                slot.process.join(30)
-            slot.done = True
+                self.errored(slot, "the worker stopped before the scenario ended")
+            if slot.recycling and not slot.retired:
+                self.replace(slot)
+            else:
+                self.settle_assigned(slot, "its fresh worker stopped")
+                slot.done = True
+
+    def drain_events(self) -> None:
+        """Handle every event already queued (a dead worker's last words come first)."""
+        while not self.manager_gone:
+            try:
+                event = self.event_queue.get_nowait()
+            except queue.Empty:
+                return
+            except MANAGER_GONE:
+                self.manager_gone = True
+                return
+            self.handle(event)
+
+    # -- faults ------------------------------------------------------------------------
+    def on_death(self, slot: _Slot) -> None:
+        self.drain_events()
+        if slot.done or not slot.process or slot.process.is_alive():
+            return  # its "done" was among the drained events, or it was replaced meanwhile
+        cause = describe_exit(slot.process.exitcode)
+        if slot.running:
+            item = self.by_id[slot.running]
+            attempt = self.attempts.get(item.scenario_id, 1)
+            retry = attempt <= self.pool.requeue_crashed and not self.stopping
+            self.pool.on_notice(
+                f"worker {slot.worker_id} died ({cause}) while running {item.name!r}"
+                + (f"; re-running it on a fresh worker (attempt {attempt + 1})" if retry else "")
+                + ("; starting a fresh worker" if not retry and not self.stopping else "")
+            )
+            reason = f"worker {slot.worker_id} died ({cause})"
+            if retry:
+                result = self.errored_result(slot, reason, self.log_tail(slot))
+                slot.running = ""
+                self.outcome.results.append(result)
+                self.pool.on_result(result)
+                self.attempts[item.scenario_id] = attempt + 1
+                slot.assigned = item
+            else:
+                self.errored(slot, reason, self.log_tail(slot))
+            slot.startup_deaths = 0
+        elif slot.ran == 0 and not slot.recycling and not slot.retired:
+            slot.startup_deaths += 1
+            if slot.startup_deaths >= STARTUP_DEATHS_ALLOWED:
+                slot.retired = True
+                failure = HookFailure(
+                    "worker start",
+                    f"worker {slot.worker_id} died {slot.startup_deaths} times before running "
+                    f"a scenario (last: {cause})",
+                    self.log_tail(slot),
+                    slot.worker_id,
+                )
+                self.outcome.hook_failures.append(failure)
+                self.pool.on_notice(f"worker {slot.worker_id} retired: {failure.error}")
+        elif not self.stopping:
+            # after.batch, a thread of the suite, or a kill from outside: say so
+            self.outcome.hook_failures.append(
+                HookFailure(
+                    "worker exit",
+                    f"worker {slot.worker_id} died ({cause}) outside any scenario",
+                    self.log_tail(slot),
+                    slot.worker_id,
+                )
+            )
+        self.replace(slot)
+
+    def on_timeout(self, slot: _Slot) -> None:
+        self.drain_events()
+        if not slot.running or slot.done:
+            return  # it finished just in time
+        stack = self.stack_of(slot)
+        self.drain_events()
+        if not slot.running:
+            return
+        timeout = self.pool.timeout
+        self.pool.on_notice(
+            f"{self.by_id[slot.running].name!r} exceeded --timeout {timeout:g} s "
+            f"on worker {slot.worker_id}; killing the worker"
+        )
+        self.errored(
+            slot,
+            f"timed out after {timeout:g} s (--timeout)",
+            f"Stack of worker {slot.worker_id} when the timeout fired:\n{stack}",
+        )
+        self.kill_group(slot)
+        if slot.process is not None:
+            slot.process.join(5)
+        self.replace(slot)
+
+    def check_slots(self) -> None:
+        now = time.monotonic()
+        for slot in self.slots:
+            if slot.done or slot.process is None:
+                continue
+            if not slot.process.is_alive():
+                self.on_death(slot)
+            elif (
+                self.pool.timeout and slot.running and now - slot.running_since > self.pool.timeout
+            ):
+                self.on_timeout(slot)
+
+    def check_progress(self) -> None:
+        """Send the end-of-work sentinels; settle scenarios a dying worker took with it."""
+        if self.stopping or self.sentinels_sent:
+            return
+        unassigned = self.unassigned_work()
+        if not unassigned:
+            self.send_sentinels()
+            return
+        live = [slot for slot in self.slots if not slot.done]
+        everyone_idle = live and all(
+            slot.ready and not slot.running and slot.assigned is None for slot in live
+        )
+        if not everyone_idle or self.work_queue.qsize():
+            self.idle_since = 0.0
+            return
+        now = time.monotonic()
+        if not self.idle_since:
+            self.idle_since = now
+        elif now - self.idle_since > LOST_AFTER_SECONDS:
+            # A worker took these from the queue and died before it could say so.
+            for scenario_id in sorted(unassigned):
+                self.finish(
+                    self.stamped(
+                        ScenarioResult(
+                            scenario_id=scenario_id,
+                            status=m.ERRORED,
+                            error="lost: a worker took it from the queue and died before "
+                            "starting it",
+                        )
+                    )
+                )
+            self.send_sentinels()
+
+    # -- Ctrl-C ------------------------------------------------------------------------
+    def check_interrupts(self) -> bool:
+        """True when the run must end now (second Ctrl-C, or the grace period is over)."""
+        interrupts = self.pool.interrupts
+        if interrupts.presses >= 2 or (
+            interrupts.presses == 1 and time.monotonic() - interrupts.first_at > self.pool.grace
+        ):
+            self.outcome.killed = True
+            self.outcome.interrupted = True
+            self.pool.on_notice("Interrupted again: killing the workers")
+            for slot in self.slots:
+                self.kill_group(slot)
+                slot.running = ""
+                slot.done = True
+            return True
+        if interrupts.presses == 1 and not self.outcome.interrupted:
+            self.outcome.interrupted = True
+            self.stop_dispatch(
+                "Interrupted: finishing running scenarios "
+                f"(up to {self.pool.grace:g} s; press Ctrl-C again to stop now)"
+            )
+        return False
+
+    # -- the loop ----------------------------------------------------------------------
+    def loop(self) -> PoolOutcome:
+        for item in self.items:
+            self.work_queue.put(item)
+        for slot in self.slots:
+            self.start_worker(slot)
+        last_check = 0.0
+        while any(not slot.done for slot in self.slots):
+            if self.check_interrupts():
+                break
+            try:
+                event: WorkerEvent | None = self.event_queue.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                event = None
+            except MANAGER_GONE:
+                self.manager_gone = True
+            if self.manager_gone:
+                self.pool.on_notice("the queue manager process is gone; stopping the workers")
+                for slot in self.slots:
+                    self.kill_group(slot)
+                    slot.done = True
+                break
+            if event is not None:
+                self.handle(event)
+            now = time.monotonic()
+            if event is None or now - last_check >= POLL_SECONDS:
+                last_check = now
+                self.check_slots()
+                self.check_progress()
+        self.wind_down()
+        self.outcome.not_run = [
+            item.scenario_id for item in self.items if item.scenario_id in self.remaining
+        ]
+        self.outcome.all_workers_failed = all(slot.retired for slot in self.slots)
+        return self.outcome
+
+    def wind_down(self) -> None:
+        deadline = time.monotonic() + (1 if self.outcome.killed else 10)
+        processes = [slot.process for slot in self.slots if slot.process is not None]
+        for process in processes + self.exiting:
+            process.join(max(0.0, deadline - time.monotonic()))
+        for slot in self.slots:
+            # whatever a worker started (servers, browsers) goes with it
+            self.kill_group(slot)
+        for process in processes + self.exiting:
+            if process.is_alive():
+                process.join(2)

@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -152,6 +153,10 @@ class Batch:
         self._log_handler = logging.StreamHandler(self._log_stream)
         self._log_handler.setFormatter(logging.Formatter(LOG_FORMAT))
         _install_record_factory()
+        # Read by the slow-step watchdog thread (worker.SlowStepWatchdog): the step function
+        # running now, when it started (perf_counter) and its thread; and the scenario's notes.
+        self.current_step: tuple[Step, float, int] | None = None
+        self.notes: list[str] = []
 
     # -- batch level -------------------------------------------------------------------
     def _hook_failed(self, hook: str, error: BaseException, subject: str = "") -> HookFailure:
@@ -209,6 +214,7 @@ class Batch:
         root = logging.getLogger()
         self._log_stream.seek(0)
         self._log_stream.truncate()
+        self.notes = []
         root.addHandler(self._log_handler)
         started_at = time.time()
         start = time.perf_counter()
@@ -267,6 +273,7 @@ class Batch:
             error=error[0] if error else "",
             error_traceback=error[1] if error else "",
             artifacts=tuple(artifacts),
+            notes=tuple(self.notes),
         )
 
     def _call_scenario_hook(self, when: str, point: str, *args: Any) -> tuple[str, str] | None:
@@ -315,6 +322,7 @@ class Batch:
             step_obj.status = m.SKIPPED
             return False
         step_obj.runner = self._behave_as
+        self.current_step = (step_obj, start, threading.get_ident())
         try:
             HOOKS.call("before", "each_step", step_obj)
             HOOKS.call("before", "step_output", step_obj)
@@ -325,6 +333,7 @@ class Batch:
             step_obj.why = ReasonToFail(error, format_user_traceback(error))
         finally:
             step_obj.duration = time.perf_counter() - start
+            self.current_step = None
         try:
             HOOKS.call("after", "step_output", step_obj)
             HOOKS.call("after", "each_step", step_obj)
