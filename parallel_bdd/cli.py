@@ -245,7 +245,10 @@ def _options(params: dict[str, Any]) -> RunOptions:
 # -- the run ---------------------------------------------------------------------------
 def execute(options: RunOptions) -> int:
     color = color_wanted(options.no_color, options.verbosity)
-    reporter = ConsoleReporter(options.verbosity, color=color, parallel=options.parallel)
+    live = sys.stdout.isatty() and not os.environ.get("CI")
+    reporter = ConsoleReporter(
+        options.verbosity, color=color, parallel=options.parallel, live=live
+    )
     try:
         return _execute(options, reporter)
     except PbddError as error:
@@ -328,9 +331,19 @@ def _execute(options: RunOptions, reporter: ConsoleReporter) -> int:
     interrupted = False
     all_workers_failed = False
 
+    left_estimate = [sum(item.estimate for item in items)]
+    failures = [0]
+
     def on_result(result: ScenarioResult) -> None:
         results[result.scenario_id] = result
-        reporter.scenario_finished(by_id[result.scenario_id], result)
+        item = by_id[result.scenario_id]
+        reporter.scenario_finished(item, result)
+        left_estimate[0] -= item.estimate
+        failures[0] += result.failed
+        reporter.progress(
+            len(results), len(items), failures[0], time.perf_counter() - started,
+            max(0.0, left_estimate[0]) / processes,
+        )
 
     if processes > 1:
         outcome = _run_pool(options, items, processes, step_files, terrain, on_result, reporter)

@@ -167,14 +167,15 @@ class _Channel:
 
 
 def _format_stack(frame: Any) -> str:
-    """A thread's stack from ``frame`` outwards, pbdd's own frames left out."""
+    """A step's stack: the frames below pbdd's runner (the step function and what it called)."""
     from .runner import _is_runner_frame
 
-    entries = [
-        entry
-        for entry in traceback.extract_stack(frame)
-        if not _is_runner_frame(entry.filename) and "threading.py" not in entry.filename
-    ]
+    if frame is None:
+        return "  (the step has just ended)"
+    entries = traceback.extract_stack(frame)
+    runner_frames = [i for i, entry in enumerate(entries) if _is_runner_frame(entry.filename)]
+    if runner_frames:
+        entries = entries[runner_frames[-1] + 1 :]
     return "".join(traceback.format_list(entries)).rstrip()
 
 

@@ -61,17 +61,50 @@ def _indent(text: str, spaces: int) -> str:
     return "\n".join(pad + line if line else line for line in text.rstrip().split("\n"))
 
 
+def _clock(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+
 class ConsoleReporter:
-    def __init__(self, verbosity: int, *, color: bool, parallel: bool) -> None:
+    def __init__(
+        self, verbosity: int, *, color: bool, parallel: bool, live: bool = False
+    ) -> None:
         self.verbosity = verbosity
         self.color = color
         self.parallel = parallel
+        # the live progress line: only on a terminal, and only where it does not fight
+        # with the output (-v 1 and -v 2); CI logs get plain lines
+        self.live = live and verbosity in (1, 2)
         self._last_feature = ""
         self._dots = 0
+        self._status = ""
 
     # -- plumbing ----------------------------------------------------------------------
     def echo(self, text: str = "", *, nl: bool = True, err: bool = False) -> None:
+        self._clear_status()
         click.echo(text, nl=nl, err=err, color=self.color)
+
+    def _clear_status(self) -> None:
+        if self._status:
+            # -v 1: the line sits after the dots, so step back over it instead of to column 0
+            erase = f"\x1b[{len(self._status)}D\x1b[K" if self._dots else "\r\x1b[K"
+            click.echo(erase, nl=False)
+            self._status = ""
+
+    def progress(self, done: int, total: int, failed: int, elapsed: float, left: float) -> None:
+        """Redraw the live line: done/total, failures, elapsed and predicted time left."""
+        if not self.live:
+            return
+        failures = f", {failed} failed" if failed else ""
+        line = f"[{done}/{total}{failures}] {_clock(elapsed)} elapsed"
+        if done < total:
+            line += f", ~{_clock(left)} left"
+        if self._dots:
+            line = f" {line}"
+        self._clear_status()
+        click.echo(line, nl=False, color=self.color)
+        self._status = line
 
     def style(self, text: str, status: str | None = None, **kwargs: object) -> str:
         if not self.color:
@@ -86,8 +119,9 @@ class ConsoleReporter:
 
     def _end_dots(self) -> None:
         if self._dots:
-            self.echo()
+            self._clear_status()
             self._dots = 0
+            self.echo()
 
     # -- the run -----------------------------------------------------------------------
     def start(self, selected: int, processes: int, seed: int | None) -> None:
@@ -105,7 +139,7 @@ class ConsoleReporter:
         if self.verbosity == 1:
             self.echo(self.style(DOT.get(result.status, "?"), result.status), nl=False)
             self._dots += 1
-            if self._dots >= 80:
+            if self._dots >= 60:
                 self._end_dots()
             return
         if self.verbosity == 2:
