@@ -32,7 +32,7 @@ setup(
         "example": ["Flask>=2.3", "selenium>=4.10", "factory_boy>=3.3"],
         "test": ["pytest>=7.4", "junitparser>=3.1", "ruff>=0.4"],
     },
-    entry_points={"console_scripts": ["pbdd = parallel_bdd.cli:main"]},
+    entry_points={"console_scripts": ["pbdd = parallel_bdd.__main__:main"]},
     classifiers=[
         "Programming Language :: Python :: 3",
         "Framework :: Pytest",

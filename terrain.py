@@ -46,12 +46,16 @@ def empty_store(this_scenario):
 
 @after.each_scenario
 def keep_browser_evidence(this_scenario):
-    if not (this_scenario.failed and scenario.channel == "browser"):
+    if getattr(scenario, "channel", None) != "browser":
         return
-    directory = getattr(world, "artifacts_dir", None) or "pbdd-artifacts"
-    name = safe_file_name(f"{getattr(this_scenario, 'id', this_scenario.name)}-w{world.worker_id}")
-    for path in world.browser.save_failure_artifacts(directory, name):
-        scenario.attach(path)
+    if this_scenario.failed:
+        directory = getattr(world, "artifacts_dir", None) or "pbdd-artifacts"
+        scenario_id = getattr(this_scenario, "id", this_scenario.name)
+        name = safe_file_name(f"{scenario_id}-w{world.worker_id}")
+        for path in world.browser.save_failure_artifacts(directory, name):
+            scenario.attach(path)
+    # Leave the page, so its scripts (the report page polls) stop calling the store.
+    world.browser.reset()
 
 
 @after.batch

@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from . import __version__
+from . import __version__, coverage_support
 from . import messages as m
 from .config import DEFAULT_BASE_PORT, RunOptions, find_pyproject, load_pyproject
 from .discovery import find_step_files, import_suite, terrain_file
@@ -89,6 +89,13 @@ class ShardType(click.ParamType):
     "tags",
     multiple=True,
     help="lettuce style: -t tag, -t -tag (repeatable); or an expression -t '@a and not @b'.",
+)
+@click.option(
+    "-s",
+    "--scenarios",
+    "scenario_indexes",
+    default=None,
+    help="lettuce: only these 1-based scenario positions in every feature, e.g. 1,3.",
 )
 @click.option(
     "-n", "--name", "names", multiple=True, help="Only scenarios whose name matches REGEX."
@@ -192,6 +199,19 @@ class ShardType(click.ParamType):
     show_default=True,
     help="world.artifacts_dir: where screenshots and page sources go.",
 )
+@click.option(
+    "--coverage",
+    "coverage_enabled",
+    is_flag=True,
+    help="Measure code coverage in every process and combine it.",
+)
+@click.option(
+    "--coverage-source",
+    "coverage_sources",
+    multiple=True,
+    help="Package or directory to measure (repeatable; default: the current dir).",
+)
+@click.option("--coverage-html", default=None, help="Also write an HTML coverage report here.")
 @click.option("--no-color", is_flag=True, help="No ANSI colours (NO_COLOR is honoured too).")
 @click.version_option(__version__, "--version", prog_name="pbdd")
 @click.pass_context
@@ -220,6 +240,7 @@ def _options(params: dict[str, Any]) -> RunOptions:
         verbosity=params["verbosity"],
         tags=tuple(params["tags"]),
         names=tuple(params["names"]),
+        scenario_indexes=params["scenario_indexes"],
         failfast=params["failfast"],
         dry_run=params["dry_run"],
         random=random_order,
@@ -239,6 +260,11 @@ def _options(params: dict[str, Any]) -> RunOptions:
         max_scenarios_per_worker=params["max_scenarios_per_worker"],
         requeue_crashed=params["requeue_crashed"],
         slow_step_warning=params["slow_step_warning"],
+        coverage=params["coverage_enabled"]
+        or bool(params["coverage_sources"])
+        or bool(params["coverage_html"]),
+        coverage_sources=tuple(params["coverage_sources"]),
+        coverage_html=params["coverage_html"],
     )
 
 
@@ -246,9 +272,7 @@ def _options(params: dict[str, Any]) -> RunOptions:
 def execute(options: RunOptions) -> int:
     color = color_wanted(options.no_color, options.verbosity)
     live = sys.stdout.isatty() and not os.environ.get("CI")
-    reporter = ConsoleReporter(
-        options.verbosity, color=color, parallel=options.parallel, live=live
-    )
+    reporter = ConsoleReporter(options.verbosity, color=color, parallel=options.parallel, live=live)
     try:
         return _execute(options, reporter)
     except PbddError as error:
@@ -287,13 +311,47 @@ def _execute(options: RunOptions, reporter: ConsoleReporter) -> int:
     suite = load_features(options.paths)
     for warning in suite.warnings:
         reporter.notice(f"Warning: {warning}")
-    from .filter import select
+    from .filter import parse_indexes, select
 
-    items = select(suite.items, tags=options.tags, names=options.names)
+    indexes = parse_indexes(options.scenario_indexes) if options.scenario_indexes else None
+    items = select(suite.items, tags=options.tags, names=options.names, indexes=indexes)
     items = _order(items, options, reporter)
 
     step_files = find_step_files(suite.suite_dirs)
     terrain = terrain_file()
+    coverage_settings = _coverage_settings(options)
+    recorder = None if options.dry_run else coverage_support.start(coverage_settings)
+    try:
+        return _load_and_run(
+            options, reporter, items, step_files, terrain, coverage_settings, recorder
+        )
+    finally:
+        coverage_support.finish(recorder)
+        if recorder is not None and coverage_settings is not None:
+            text, _ = coverage_support.combine_and_report(coverage_settings, options.coverage_html)
+            click.echo()
+            click.echo(text)
+            if options.coverage_html:
+                click.echo(f"HTML coverage report: {options.coverage_html}/index.html")
+
+
+def _coverage_settings(options: RunOptions) -> coverage_support.CoverageSettings | None:
+    if not options.coverage:
+        return None
+    return coverage_support.CoverageSettings(
+        data_file=os.path.abspath(".coverage"), sources=options.coverage_sources
+    )
+
+
+def _load_and_run(
+    options: RunOptions,
+    reporter: ConsoleReporter,
+    items: list[WorkItem],
+    step_files: list[Path],
+    terrain: Path | None,
+    coverage_settings: coverage_support.CoverageSettings | None,
+    recorder: Any,
+) -> int:
     import_suite(step_files, terrain)
     for old, new in STEPS.replaced:
         reporter.notice(
@@ -341,12 +399,17 @@ def _execute(options: RunOptions, reporter: ConsoleReporter) -> int:
         left_estimate[0] -= item.estimate
         failures[0] += result.failed
         reporter.progress(
-            len(results), len(items), failures[0], time.perf_counter() - started,
+            len(results),
+            len(items),
+            failures[0],
+            time.perf_counter() - started,
             max(0.0, left_estimate[0]) / processes,
         )
 
     if processes > 1:
-        outcome = _run_pool(options, items, processes, step_files, terrain, on_result, reporter)
+        outcome = _run_pool(
+            options, items, processes, step_files, terrain, on_result, reporter, coverage_settings
+        )
         hook_failures.extend(outcome.hook_failures)
         interrupted = outcome.interrupted or outcome.killed
         all_workers_failed = outcome.all_workers_failed
@@ -483,6 +546,7 @@ def _run_pool(
     terrain: Path | None,
     on_result: Any,
     reporter: ConsoleReporter,
+    coverage_settings: coverage_support.CoverageSettings | None = None,
 ) -> Any:
     from .pool import WorkerPool
     from .worker import WorkerSpec
@@ -515,6 +579,7 @@ def _run_pool(
             world_state=state,
             max_scenarios=options.max_scenarios_per_worker,
             slow_step_warning=options.slow_step_warning,
+            coverage=coverage_settings,
         )
 
     pool = WorkerPool(

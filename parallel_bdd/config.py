@@ -27,6 +27,7 @@ class RunOptions:
     verbosity: int = 2
     tags: tuple[str, ...] = ()
     names: tuple[str, ...] = ()
+    scenario_indexes: str | None = None
     failfast: bool = False
     dry_run: bool = False
     random: bool = False
@@ -44,6 +45,9 @@ class RunOptions:
     no_color: bool = False
     artifacts_dir: str = "pbdd-artifacts"
     max_scenarios_per_worker: int = 0
+    coverage: bool = False
+    coverage_sources: tuple[str, ...] = ()
+    coverage_html: str | None = None
     requeue_crashed: int = 0
     slow_step_warning: float = 0.0
     warnings: list[str] = field(default_factory=list)

@@ -76,10 +76,42 @@ def tag_matcher(values: Sequence[str]) -> Callable[[Sequence[str]], bool]:
     return lambda tags: all(matcher(tags) for matcher in matchers)
 
 
+def parse_indexes(text: str) -> set[int]:
+    """lettuce's ``-s 1,3``: 1-based scenario positions within every feature file."""
+    indexes: set[int] = set()
+    for part in text.split(","):
+        part = part.strip()
+        if not part.isdigit() or int(part) < 1:
+            raise UsageError(
+                f"-s {text!r}: {part!r} is not a scenario number",
+                hint="Write 1-based positions within each feature, e.g. -s 1,3.",
+            )
+        indexes.add(int(part))
+    return indexes
+
+
+def _position_in_feature(items: Sequence[WorkItem]) -> dict[str, int]:
+    """1-based position of each item's scenario in its feature (an outline counts once)."""
+    positions: dict[str, int] = {}
+    seen: dict[str, dict[int, int]] = {}
+    for item in items:
+        lines = seen.setdefault(item.feature.path, {})
+        position = lines.setdefault(item.scenario_line, len(lines) + 1)
+        positions[item.scenario_id] = position
+    return positions
+
+
 def select(
-    items: Sequence[WorkItem], *, tags: Sequence[str] = (), names: Sequence[str] = ()
+    items: Sequence[WorkItem],
+    *,
+    tags: Sequence[str] = (),
+    names: Sequence[str] = (),
+    indexes: set[int] | None = None,
 ) -> list[WorkItem]:
     selected = list(items)
+    if indexes:
+        positions = _position_in_feature(items)
+        selected = [item for item in selected if positions[item.scenario_id] in indexes]
     if tags:
         matcher = tag_matcher(tags)
         selected = [item for item in selected if matcher(item.tags)]

@@ -339,7 +339,7 @@ class _Run:
             slot.assigned = None
         self.send_sentinels()
 
-    def replace(self, slot: _Slot) -> None:
+    def replace(self, slot: _Slot) -> bool:
         """Start a fresh worker in ``slot`` if there is work for it; else the slot is done."""
         if slot.process is not None:
             self.kill_group(slot)  # what the old worker started goes with it
@@ -347,11 +347,12 @@ class _Run:
         if self.stopping or slot.retired or self.manager_gone:
             self.settle_assigned(slot, "its fresh worker could not start")
             slot.done = True
-            return
+            return False
         if slot.assigned is None and not self.unassigned_work():
             slot.done = True
-            return
+            return False
         self.start_worker(slot)
+        return True
 
     def settle_assigned(self, slot: _Slot, why: str) -> None:
         item, slot.assigned = slot.assigned, None
@@ -435,11 +436,7 @@ class _Run:
             item = self.by_id[slot.running]
             attempt = self.attempts.get(item.scenario_id, 1)
             retry = attempt <= self.pool.requeue_crashed and not self.stopping
-            self.pool.on_notice(
-                f"worker {slot.worker_id} died ({cause}) while running {item.name!r}"
-                + (f"; re-running it on a fresh worker (attempt {attempt + 1})" if retry else "")
-                + ("; starting a fresh worker" if not retry and not self.stopping else "")
-            )
+            notice = f"worker {slot.worker_id} died ({cause}) while running {item.name!r}"
             reason = f"worker {slot.worker_id} died ({cause})"
             if retry:
                 result = self.errored_result(slot, reason, self.log_tail(slot))
@@ -451,6 +448,14 @@ class _Run:
             else:
                 self.errored(slot, reason, self.log_tail(slot))
             slot.startup_deaths = 0
+            if self.replace(slot):
+                notice += "; " + (
+                    f"re-running it on a fresh worker (attempt {attempt + 1})"
+                    if retry
+                    else "a fresh worker takes its place"
+                )
+            self.pool.on_notice(notice)
+            return
         elif slot.ran == 0 and not slot.recycling and not slot.retired:
             slot.startup_deaths += 1
             if slot.startup_deaths >= STARTUP_DEATHS_ALLOWED:

@@ -26,7 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import coverage_support
 from . import messages as m
+from .coverage_support import CoverageSettings
 from .discovery import import_suite
 from .errors import PbddError
 from .messages import HookFailure, ScenarioResult, WorkerEvent, WorkItem
@@ -56,6 +58,7 @@ class WorkerSpec:
     max_scenarios: int = 0  # 0: no limit; else exit after N and let the pool start a fresh one
     slow_step_warning: float = 0.0  # seconds; 0: no warning
     first_item: WorkItem | None = None  # a crashed scenario re-run on this fresh worker first
+    coverage: CoverageSettings | None = None  # --coverage: record in this worker too
 
 
 def watch_parent(parent_pid: int, on_orphaned: Any) -> None:
@@ -281,6 +284,7 @@ def main(spec: WorkerSpec, work_queue: Any, event_queue: Any) -> None:
     def report_failure(failure: HookFailure) -> None:
         channel.send("hook_failure", failure=failure)
 
+    recorder = coverage_support.start(spec.coverage)
     try:
         import_suite(
             [Path(p) for p in spec.step_files], Path(spec.terrain) if spec.terrain else None
@@ -296,6 +300,7 @@ def main(spec: WorkerSpec, work_queue: Any, event_queue: Any) -> None:
     batch = Batch(spec.worker_id, capture_fds=True, on_hook_failure=report_failure)
     channel.send("ready")
     if not batch.start():
+        coverage_support.finish(recorder)
         channel.send("done", message="before.batch failed")
         return
     watchdog = SlowStepWatchdog(
@@ -323,4 +328,5 @@ def main(spec: WorkerSpec, work_queue: Any, event_queue: Any) -> None:
     finally:
         watchdog.stop()
         batch.finish()
+        coverage_support.finish(recorder)
         channel.send("done")

@@ -13,7 +13,7 @@ import secrets
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask import Flask, abort, flash, redirect, render_template, request, url_for
+from flask import Flask, abort, flash, jsonify, redirect, render_template, request, url_for
 
 from . import db as rows
 from . import service
@@ -53,6 +53,12 @@ def create_app(
 
     def db() -> Database:
         return app.extensions["store.database"]
+
+    @app.errorhandler(404)
+    def not_found(error: Exception) -> Any:
+        if request.path.startswith("/api/"):
+            return jsonify({"error": "not_found", "message": f"no such URL: {request.path}"}), 404
+        return error
 
     @app.get("/")
     def catalogue() -> Any:

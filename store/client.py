@@ -3,11 +3,13 @@
 Used by the example suite's API steps and handy in a shell::
 
     api = StoreClient("http://127.0.0.1:8181")
-    api.get("/api/products/SWE-BLA-M-001")          # -> dict
+    api.product("SWE-BLA-M-001")                   # -> dict (raises ApiError on 4xx/5xx)
     answer = api.post("/api/returns", {...})       # -> ApiResponse(status, data)
+    answer.ok, answer.status, answer.message, answer["summary"]
 
-``get``/``post``/``put`` return an ``ApiResponse`` for every status (a refusal is an answer a
-scenario wants to look at, not an exception); ``check=True`` raises ``ApiError`` on 4xx/5xx.
+``post``/``put`` return an ``ApiResponse`` for every status (a refusal is an answer a scenario
+wants to look at, not an exception); ``get`` raises ``ApiError`` on 4xx/5xx unless
+``check=False``.
 """
 
 from __future__ import annotations

@@ -41,7 +41,8 @@ NUMBERS = {
 }
 
 COLOURS = frozenset(
-    "black white grey gray red green blue navy yellow brown pink purple orange beige".split()
+    ("black", "white", "grey", "gray", "red", "green", "blue", "navy")
+    + ("yellow", "brown", "pink", "purple", "orange", "beige")
 )
 
 

@@ -85,6 +85,16 @@ def test_name_regex_and_file_line_selection(suite):
     assert "features/t.feature:9999: no scenario at line 9999" in bad.stderr
 
 
+def test_lettuce_scenario_positions(suite):
+    suite.feature("t.feature", TAGGED)
+    suite.steps(OK_STEPS)
+    run = suite.run("features", "--dry-run", "--no-history", "-s", "2,5")
+    assert selected(run) == ["fast and web", "outline <x>::1", "outline <x>::2"]
+    bad = suite.run("features", "--no-history", "-s", "0")
+    assert bad.returncode == 2
+    assert "-s '0'" in bad.stderr
+
+
 def test_failfast_in_parallel_stops_dispatch_and_reports_the_rest_as_not_run(suite):
     scenarios = "".join(f"  Scenario: s{i:02d}\n    Given step {i}\n" for i in range(20))
     suite.feature("f.feature", "Feature: F\n" + scenarios)

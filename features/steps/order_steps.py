@@ -1,6 +1,11 @@
-"""Steps about customers and their orders: past purchases (test data) and new sales."""
+"""Steps about customers and their orders: past purchases (test data) and new sales.
 
-from parallel_bdd import scenario, step, world
+Imports the lettuce way, like stock_steps.py; the other step files use ``parallel_bdd``.
+"""
+
+from lettuce import step, world
+
+from parallel_bdd import scenario
 from store.factories import CustomerFactory, OrderFactory
 from store.testing import find_product, number, pence, product_for, split_quantity
 

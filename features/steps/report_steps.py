@@ -28,7 +28,7 @@ def run_report(step):
 def open_report_page(step):
     world.browser.visit("/")
     world.browser.click("#nav-report")
-    world.browser.wait_text("#report-status", "Preparing report")
+    world.browser.wait_visible("#report-status")
 
 
 @step(r"^the stock report should show:$")

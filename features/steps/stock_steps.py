@@ -3,9 +3,14 @@
 Stock checks go through the JSON API, or, in ``@browser`` scenarios, read the stock level
 the page shows: the return page refreshes it by JavaScript a moment after a return, so the
 browser check waits for it explicitly.
+
+Written as a lettuce suite would be (``from lettuce import step, world``): pbdd gives these
+names the same objects as ``parallel_bdd``. ``scenario`` is pbdd's own addition.
 """
 
-from parallel_bdd import scenario, step, world
+from lettuce import step, world
+
+from parallel_bdd import scenario
 from store.factories import ProductFactory
 from store.models import stock_label
 from store.testing import find_product, number, pence, product_for

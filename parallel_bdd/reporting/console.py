@@ -67,9 +67,7 @@ def _clock(seconds: float) -> str:
 
 
 class ConsoleReporter:
-    def __init__(
-        self, verbosity: int, *, color: bool, parallel: bool, live: bool = False
-    ) -> None:
+    def __init__(self, verbosity: int, *, color: bool, parallel: bool, live: bool = False) -> None:
         self.verbosity = verbosity
         self.color = color
         self.parallel = parallel

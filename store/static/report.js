@@ -37,10 +37,10 @@
       .then(function (job) {
         if (job.status === "done") {
           show(job.report);
-        } else if (job.status === "failed") {
-          status.textContent = "The report failed: " + job.error;
-        } else {
+        } else if (job.status === "running") {
           window.setTimeout(function () { poll(url); }, 400);
+        } else {
+          status.textContent = "The report failed: " + (job.error || job.message);
         }
       });
   }
