@@ -50,15 +50,17 @@ class HookRegistry:
         self._hooks.setdefault((when, point), []).append(function)
         return function
 
-    def get(self, when: str, point: str) -> list[HookFunction]:
+    def get(self, when: str, point: str) -> tuple[HookFunction, ...]:
         if point == "outline":
             when = "after"
-        return list(self._hooks.get((when, point), ()))
+        return tuple(self._hooks.get((when, point), ()))
 
     def call(self, when: str, point: str, *args: Any) -> None:
         """Call every hook of (when, point); the first exception propagates."""
-        for function in self.get(when, point):
-            function(*args)
+        hooks = self._hooks.get(("after" if point == "outline" else when, point))
+        if hooks:
+            for function in tuple(hooks):  # a hook may register another hook
+                function(*args)
 
     def clear(self) -> None:
         self._hooks.clear()

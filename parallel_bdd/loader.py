@@ -10,7 +10,11 @@ step lines without a Given/When/Then keyword (run as written, matched on the who
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
 import re
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +28,8 @@ from .registry import relative_path
 LETTUCE_LANGUAGES = {"pt-br": "pt", "cz": "cs", "zh-cn": "zh-CN", "zh-tw": "zh-TW"}
 _LANGUAGE_LINE = re.compile(r"^\s*#\s*language\s*:\s*(\S+)\s*$", re.IGNORECASE)
 KEYWORDLESS_MARK = "* "
+CACHE_FORMAT = 1  # bump when the cached document's shape changes
+_CACHED_PATH = "\x00path\x00"  # stands for the file's path inside cached warnings
 
 
 @dataclass
@@ -99,12 +105,12 @@ def _read(path: Path) -> str:
         ) from None
 
 
-def _parse(path: Path, warnings: list[str]) -> dict[str, Any]:
+def _parse(path: Path, text: str, warnings: list[str]) -> dict[str, Any]:
     from gherkin.errors import CompositeParserException, ParserException
     from gherkin.parser import Parser
 
     shown = relative_path(str(path))
-    lines = _read(path).split("\n")
+    lines = text.split("\n")
     for index, line in enumerate(lines[:20]):
         match = _LANGUAGE_LINE.match(line)
         if match and match.group(1).lower() in LETTUCE_LANGUAGES:
@@ -209,8 +215,8 @@ class _FeatureCompiler:
         items: list[WorkItem] = []
         names: dict[str, int] = {}
         ids_by_scenario: dict[str, str] = {}
-        for pickle in Compiler().compile(document):
-            node = self.scenarios[pickle["astNodeIds"][0]]
+        for compiled in Compiler().compile(document):
+            node = self.scenarios[compiled["astNodeIds"][0]]
             base_id = ids_by_scenario.get(node["id"])
             if base_id is None:
                 name = node["name"]
@@ -219,9 +225,11 @@ class _FeatureCompiler:
                 base_id = f"{self.shown}::{name}" + (f"::{count}" if count > 1 else "")
                 ids_by_scenario[node["id"]] = base_id
             row_info = (
-                self.rows.get(pickle["astNodeIds"][1]) if len(pickle["astNodeIds"]) > 1 else None
+                self.rows.get(compiled["astNodeIds"][1])
+                if len(compiled["astNodeIds"]) > 1
+                else None
             )
-            steps = tuple(self._step(step) for step in pickle["steps"])
+            steps = tuple(self._step(step) for step in compiled["steps"])
             scenario_line = node["location"]["line"]
             if row_info:
                 row_index, examples, row = row_info
@@ -229,10 +237,10 @@ class _FeatureCompiler:
                 item = WorkItem(
                     scenario_id=f"{base_id}::{row_index + 1}",
                     feature=feature_data,
-                    name=pickle["name"],
+                    name=compiled["name"],
                     line=row["location"]["line"],
                     keyword=node["keyword"],
-                    tags=tuple(tag["name"].lstrip("@") for tag in pickle.get("tags", ())),
+                    tags=tuple(tag["name"].lstrip("@") for tag in compiled.get("tags", ())),
                     steps=steps,
                     scenario_line=scenario_line,
                     template_name=node["name"],
@@ -245,10 +253,10 @@ class _FeatureCompiler:
                 item = WorkItem(
                     scenario_id=base_id,
                     feature=feature_data,
-                    name=pickle["name"],
+                    name=compiled["name"],
                     line=scenario_line,
                     keyword=node["keyword"],
-                    tags=tuple(tag["name"].lstrip("@") for tag in pickle.get("tags", ())),
+                    tags=tuple(tag["name"].lstrip("@") for tag in compiled.get("tags", ())),
                     steps=steps,
                     scenario_line=scenario_line,
                     template_name=node["name"],
@@ -316,8 +324,7 @@ def load_features(paths: Sequence[str]) -> LoadedSuite:
     targets, suite_dirs = resolve_paths(paths)
     suite = LoadedSuite(suite_dirs=suite_dirs)
     for target in targets:
-        warnings: list[str] = []
-        document = _parse_with_marks(target.path, warnings)
+        document, warnings = _parse_cached(target.path)
         keywordless = document.pop("_pbdd_keywordless")
         if keywordless:
             shown = relative_path(str(target.path))
@@ -347,11 +354,67 @@ def _with_order(item: WorkItem, order: int) -> WorkItem:
     return replace(item, order=order)
 
 
-def _parse_with_marks(path: Path, warnings: list[str]) -> dict[str, Any]:
+def cache_dir() -> Path | None:
+    """Where parsed features are kept between runs; None when caching is off."""
+    if os.environ.get("PBDD_NO_CACHE"):
+        return None
+    configured = os.environ.get("PBDD_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "pbdd" / "features"
+
+
+def _cache_key(text: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        gherkin_version = version("gherkin-official")
+    except PackageNotFoundError:
+        gherkin_version = "unknown"
+    digest = hashlib.sha256(f"{CACHE_FORMAT}|{gherkin_version}|".encode())
+    digest.update(text.encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _parse_cached(path: Path) -> tuple[dict[str, Any], list[str]]:
+    """Parse a feature file, or take its parse from the cache when the text is unchanged.
+
+    gherkin-official is the slowest part of loading a large suite, and most files do not
+    change between runs; the cache is keyed by the file's content and the parser's
+    version, and any problem with it just means parsing again.
+    """
+    text = _read(path)
+    directory = cache_dir()
+    key = _cache_key(text) if directory is not None else ""
+    if directory is not None:
+        try:
+            with open(directory / key, "rb") as file:
+                document, warnings = pickle.load(file)
+            shown = relative_path(str(path))
+            return document, [w.replace(_CACHED_PATH, shown) for w in warnings]
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
+            pass
+    warnings: list[str] = []
+    document = _parse_with_marks(path, text, warnings)
+    if directory is not None:
+        shown = relative_path(str(path))
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            handle, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+            with os.fdopen(handle, "wb") as file:
+                pickle.dump((document, [w.replace(shown, _CACHED_PATH) for w in warnings]), file)
+            os.replace(temp, directory / key)
+        except OSError:
+            pass  # a read-only home is no reason to fail a run
+    return document, warnings
+
+
+def _parse_with_marks(path: Path, text: str, warnings: list[str]) -> dict[str, Any]:
     """Parse, remembering which lines got a keyword so the compiler can restore them."""
     marked: list[int] = []
-    original = _read(path).split("\n")
-    document = _parse(path, warnings)
+    original = text.split("\n")
+    document = _parse(path, text, warnings)
     # _parse rewrote keyword-less lines to "* <line>"; find them by comparing the AST
     for step_line in _all_step_lines(document):
         line_no, keyword, text = step_line

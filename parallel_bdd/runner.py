@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from . import messages as m
+from .errors import PbddError
 from .hooks import HOOKS
 from .messages import HookFailure, ScenarioResult, StepData, StepResult, WorkItem
 from .model import Feature, Location, ReasonToFail, Scenario, Step
@@ -77,6 +78,8 @@ def format_user_traceback(error: BaseException) -> str:
 
 
 def describe_error(error: BaseException) -> str:
+    if isinstance(error, PbddError):  # our own errors carry a hint worth showing
+        return f"{type(error).__name__}: {error.format_message()}"
     text = str(error).strip().split("\n")[0]
     name = type(error).__name__
     return f"{name}: {text}" if text else name
@@ -104,9 +107,6 @@ class OutputCapture:
             except Exception:  # a closed or odd stream must not fail the scenario
                 pass
         if self.capture_fds:
-            for file in self._files:
-                file.seek(0)
-                file.truncate()
             self._saved_fds = [os.dup(1), os.dup(2)]
             os.dup2(self._files[0].fileno(), 1)
             os.dup2(self._files[1].fileno(), 2)
@@ -122,9 +122,12 @@ class OutputCapture:
             for index, (file, fd) in enumerate(zip(self._files, self._saved_fds, strict=True)):
                 os.dup2(fd, index + 1)
                 os.close(fd)
-                file.seek(0)
-                raw = file.read().decode("utf-8", "replace")
-                texts[index] += raw
+                # most scenarios write nothing at fd level: skip the read and truncate then
+                if os.lseek(file.fileno(), 0, os.SEEK_CUR):
+                    file.seek(0)
+                    texts[index] += file.read().decode("utf-8", "replace")
+                    file.seek(0)
+                    file.truncate()
             self._saved_fds = []
         return texts[0], texts[1]
 
