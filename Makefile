@@ -29,8 +29,12 @@ lint:
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
 
-bench: install
-	$(PYTHON) bench/run.py
+# pbdd against behave, behavex and pytest-bdd + xdist, all installed in bench/.venv by the
+# driver itself (see bench/README.md). A full run takes about an hour on 2 cores; a quick
+# try: make bench BENCH_ARGS="--scale 0.05 --repeat 1 --out /tmp/results.md"
+BENCH_ARGS ?= --repeat 3 --scale 1.0 --out bench/RESULTS.md
+bench:
+	$(PYTHON) bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf build dist *.egg-info .pytest_cache .ruff_cache pbdd-artifacts .scenarios .scenarios.bak
+	rm -rf build dist *.egg-info .pytest_cache .ruff_cache pbdd-artifacts .scenarios .scenarios.bak bench/work

@@ -19,17 +19,26 @@ from store.client import StoreClient
 
 # How long the stock report takes (the app's default); lower it to speed the suite up.
 REPORT_SECONDS = float(os.environ.get("STORE_REPORT_SECONDS", "2.5"))
+# Explicit waits give up after this long: generous, as CI machines are often busy.
+BROWSER_TIMEOUT = 10.0
 
 
 @before.batch
 def start_store_and_browser():
     world.store_dir = tempfile.mkdtemp(prefix=f"pbdd-store-worker{world.worker_id}-")
     db_path = os.path.join(world.store_dir, "store.sqlite3")
-    world.store = StoreServer(world.port_number, db_path, report_seconds=REPORT_SECONDS).start()
+    server = StoreServer(world.port_number, db_path, report_seconds=REPORT_SECONDS)
+    try:
+        world.store = server.start()
+    except RuntimeError as error:
+        shutil.rmtree(world.spew("store_dir"), ignore_errors=True)
+        raise RuntimeError(
+            f"{error} (is another run using these ports? try --base-port)"
+        ) from error
     factories.bind(world.store.database)
     world.api = StoreClient(world.store.url)
     try:
-        world.browser = start_chromium(base_url=world.store.url)
+        world.browser = start_chromium(base_url=world.store.url, timeout=BROWSER_TIMEOUT)
     except BaseException:
         stop_store()
         raise
@@ -46,16 +55,13 @@ def empty_store(this_scenario):
 
 @after.each_scenario
 def keep_browser_evidence(this_scenario):
-    if getattr(scenario, "channel", None) != "browser":
+    if not this_scenario.failed or getattr(scenario, "channel", None) != "browser":
         return
-    if this_scenario.failed:
-        directory = getattr(world, "artifacts_dir", None) or "pbdd-artifacts"
-        scenario_id = getattr(this_scenario, "id", this_scenario.name)
-        name = safe_file_name(f"{scenario_id}-w{world.worker_id}")
-        for path in world.browser.save_failure_artifacts(directory, name):
-            scenario.attach(path)
-    # Leave the page, so its scripts (the report page polls) stop calling the store.
-    world.browser.reset()
+    directory = getattr(world, "artifacts_dir", None) or "pbdd-artifacts"
+    scenario_id = getattr(this_scenario, "id", this_scenario.name)
+    name = safe_file_name(f"{scenario_id}-w{world.worker_id}")
+    for path in world.browser.save_failure_artifacts(directory, name):
+        scenario.attach(path)
 
 
 @after.batch

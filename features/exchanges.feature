@@ -63,3 +63,15 @@ Feature: Exchanges
       | SWT-BK-L    | nothing          |
       | JKT-GR-M    | pays £55.00      |
       | HAT-GR      | gets £25.00 back |
+
+  @browser
+  Scenario Outline: The till says how an exchange was settled
+    When he exchanges the SWT-BK-M for a <replacement>
+    Then the return should be confirmed with "<confirmation>"
+    And the stock of SWT-BK-M should be 4
+
+    Examples:
+      | replacement | confirmation                                           |
+      | SWT-BK-L    | Exchanged 1 × black sweater (M) for black sweater (L). |
+      | JKT-GR-M    | customer pays £55.00                                   |
+      | HAT-GR      | refunded £25.00                                        |

@@ -32,3 +32,12 @@ Feature: Stock report
       | SWT-BK-M | 3     | 2    | 0        | 0           | £120.00     |
       | HAT-GR   | 6     | 1    | 0        | 0           | £90.00      |
     And the report's total stock value should be £210.00
+
+  @browser
+  Scenario: A return made at the till shows up in the report
+    When she returns the SWT-BK-M for a refund
+    And I open the stock report page
+    Then the stock report should show:
+      | sku      | stock | sold | returned | written off | stock value |
+      | SWT-BK-M | 4     | 2    | 1        | 0           | £160.00     |
+    And the report's total stock value should be £250.00

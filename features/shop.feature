@@ -28,3 +28,13 @@ Feature: Selling and taking back through the shop
     When Grace buys 1 of "green jacket (M)" from the catalogue
     Then her order page should list 1 × green jacket (M)
     And the catalogue should show "green jacket (M)" as "Out of stock"
+
+  Scenario: A damaged return is refunded and shown on the customer's page
+    Given the store sells these products:
+      | sku      | name    | colour | size | price | stock |
+      | SWT-BK-M | sweater | black  | M    | 40.00 | 3     |
+    And a customer called "Ada Lovelace" is registered
+    When Ada buys 2 of "black sweater (M)" from the catalogue
+    And Ada returns 1 of "black sweater (M)" from her order page, saying it is damaged
+    Then her customer page should show £40.00 refunded
+    And the catalogue should show "black sweater (M)" as "Only 1 left"

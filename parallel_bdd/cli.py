@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import random
-import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -176,6 +175,20 @@ class ShardType(click.ParamType):
     help="How worker processes are started.",
 )
 @click.option(
+    "--retry",
+    "retries",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Run a failed scenario up to N more times (a @retry(N) tag sets it per scenario).",
+)
+@click.option(
+    "--dist",
+    type=click.Choice(["load", "feature"]),
+    default="load",
+    show_default=True,
+    help="load: any worker takes any scenario; feature: a feature's scenarios stay on one worker.",
+)
+@click.option(
     "--max-scenarios-per-worker",
     type=click.IntRange(min=0),
     default=0,
@@ -258,6 +271,8 @@ def _options(params: dict[str, Any]) -> RunOptions:
         no_color=params["no_color"],
         artifacts_dir=params["artifacts_dir"],
         max_scenarios_per_worker=params["max_scenarios_per_worker"],
+        retries=params["retries"],
+        dist=params["dist"],
         requeue_crashed=params["requeue_crashed"],
         slow_step_warning=params["slow_step_warning"],
         coverage=params["coverage_enabled"]
@@ -278,13 +293,21 @@ def execute(options: RunOptions) -> int:
     except PbddError as error:
         click.echo(f"Error: {error.format_message()}", err=True)
         return error.exit_code
+    except KeyboardInterrupt:
+        # Ctrl-C outside the pool's and the serial run's own handling (loading, before.all)
+        click.echo("Interrupted: nothing more was run.", err=True)
+        return EXIT_INTERRUPTED
 
 
-def _order(items: list[WorkItem], options: RunOptions, reporter: ConsoleReporter) -> list[WorkItem]:
+def _order(
+    items: list[WorkItem], options: RunOptions, reporter: ConsoleReporter
+) -> tuple[list[WorkItem], Any]:
+    """Estimates from history, --rerun-failed, --shard, then the dispatch order."""
     from .history import HistoryStore
     from .scheduler import longest_first, shard, with_estimates
 
     entries: dict[str, Any] = {}
+    store = None
     if not options.no_history:
         store = HistoryStore(options.history)
         entries = store.load()
@@ -303,8 +326,8 @@ def _order(items: list[WorkItem], options: RunOptions, reporter: ConsoleReporter
     if options.random:
         shuffled = list(items)
         random.Random(options.seed).shuffle(shuffled)
-        return shuffled
-    return longest_first(items)
+        return shuffled, store
+    return longest_first(items), store
 
 
 def _execute(options: RunOptions, reporter: ConsoleReporter) -> int:
@@ -315,7 +338,7 @@ def _execute(options: RunOptions, reporter: ConsoleReporter) -> int:
 
     indexes = parse_indexes(options.scenario_indexes) if options.scenario_indexes else None
     items = select(suite.items, tags=options.tags, names=options.names, indexes=indexes)
-    items = _order(items, options, reporter)
+    items, history_store = _order(items, options, reporter)
 
     step_files = find_step_files(suite.suite_dirs)
     terrain = terrain_file()
@@ -323,7 +346,7 @@ def _execute(options: RunOptions, reporter: ConsoleReporter) -> int:
     recorder = None if options.dry_run else coverage_support.start(coverage_settings)
     try:
         return _load_and_run(
-            options, reporter, items, step_files, terrain, coverage_settings, recorder
+            options, reporter, items, step_files, terrain, coverage_settings, history_store
         )
     finally:
         coverage_support.finish(recorder)
@@ -350,7 +373,7 @@ def _load_and_run(
     step_files: list[Path],
     terrain: Path | None,
     coverage_settings: coverage_support.CoverageSettings | None,
-    recorder: Any,
+    history_store: Any,
 ) -> int:
     import_suite(step_files, terrain)
     for old, new in STEPS.replaced:
@@ -384,7 +407,8 @@ def _load_and_run(
         return EXIT_USAGE
 
     by_id = {item.scenario_id: item for item in items}
-    results: dict[str, ScenarioResult] = {}
+    results: dict[str, ScenarioResult] = {}  # the final attempt of each scenario
+    attempts: dict[str, list[ScenarioResult]] = {}  # every attempt, for the reports
     hook_failures: list[HookFailure] = []
     interrupted = False
     all_workers_failed = False
@@ -393,11 +417,14 @@ def _load_and_run(
     failures = [0]
 
     def on_result(result: ScenarioResult) -> None:
+        retried = result.scenario_id in results
         results[result.scenario_id] = result
+        attempts.setdefault(result.scenario_id, []).append(result)
         item = by_id[result.scenario_id]
         reporter.scenario_finished(item, result)
-        left_estimate[0] -= item.estimate
-        failures[0] += result.failed
+        if not retried:
+            left_estimate[0] -= item.estimate
+        failures[0] = sum(1 for r in results.values() if r.failed)
         reporter.progress(
             len(results),
             len(items),
@@ -414,13 +441,34 @@ def _load_and_run(
         interrupted = outcome.interrupted or outcome.killed
         all_workers_failed = outcome.all_workers_failed
     else:
-        interrupted, serial_failures = _run_serial(options, items, on_result, reporter)
-        hook_failures.extend(serial_failures)
+        from .serial import run_serial
+
+        serial = run_serial(
+            items,
+            base_port=options.base_port,
+            artifacts_dir=options.artifacts_dir,
+            timeout=options.timeout,
+            retries=options.retries,
+            failfast=options.failfast,
+            slow_step_warning=options.slow_step_warning,
+            on_result=on_result,
+            on_notice=reporter.notice,
+        )
+        hook_failures.extend(serial.hook_failures)
+        interrupted = serial.interrupted
     wall_time = time.perf_counter() - started
 
+    in_file_order = sorted(items, key=lambda item: item.order)
     records = [
         (item, results.get(item.scenario_id) or ScenarioResult(item.scenario_id, m.NOT_RUN))
-        for item in sorted(items, key=lambda item: item.order)
+        for item in in_file_order
+    ]
+    # the reports show every attempt of a retried scenario (flaky ones included)
+    report_records = [
+        (item, attempt)
+        for item in in_file_order
+        for attempt in attempts.get(item.scenario_id)
+        or [ScenarioResult(item.scenario_id, m.NOT_RUN)]
     ]
     total = total_from_results(records)
     total.time_elapsed = wall_time
@@ -440,11 +488,11 @@ def _load_and_run(
     reporter.summary(
         records, total, wall_time=wall_time, processes=processes, interrupted_reason=reason
     )
-    _write_reports(options, records, wall_time, reporter)
-    if not options.no_history:
-        from .history import HistoryStore
-
-        store = HistoryStore(options.history)
+    reporter.flaky(records, attempts)
+    _write_reports(options, report_records, wall_time, reporter)
+    if history_store is not None:
+        store = history_store
+        store.warnings.clear()
         store.save(result for _, result in records)
         for warning in store.warnings:
             reporter.notice(f"Warning: {warning}")
@@ -487,55 +535,6 @@ def _guarded_write(reporter: ConsoleReporter, path: str, write: Any) -> None:
         write()
     except OSError as error:
         reporter.notice(f"Warning: could not write {path}: {error.strerror or error}")
-
-
-def _run_serial(
-    options: RunOptions,
-    items: Sequence[WorkItem],
-    on_result: Any,
-    reporter: ConsoleReporter,
-) -> tuple[bool, list[HookFailure]]:
-    """``-p 1``: the worker's code, in this process."""
-    from .runner import Batch, set_worker_world
-
-    set_worker_world(0, options.base_port, options.artifacts_dir)
-    presses = [0]
-
-    def on_sigint(signum: int, frame: Any) -> None:
-        presses[0] += 1
-        if presses[0] == 1:
-            reporter.notice(
-                "Interrupted: finishing the running scenario (press Ctrl-C again to stop now)"
-            )
-        else:
-            raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    from .worker import SlowStepWatchdog
-
-    batch = Batch(0, capture_fds=True)
-    watchdog = SlowStepWatchdog(batch, options.slow_step_warning)
-    interrupted = False
-    try:
-        if batch.start():
-            for item in items:
-                if presses[0]:
-                    interrupted = True
-                    break
-                result = batch.run(item)
-                on_result(result)
-                if options.failfast and result.failed:
-                    reporter.notice("--failfast: a scenario failed; stopping")
-                    break
-            if presses[0]:
-                interrupted = True
-        batch.finish()
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        watchdog.stop()
-        signal.signal(signal.SIGINT, previous)
-    return interrupted, batch.failures
 
 
 def _run_pool(
@@ -590,6 +589,9 @@ def _run_pool(
         grace=options.grace,
         failfast=options.failfast,
         requeue_crashed=options.requeue_crashed,
+        retries=options.retries,
+        dist=options.dist,
+        chunking=not options.max_scenarios_per_worker,
         on_result=on_result,
         on_notice=reporter.notice,
     )

@@ -45,6 +45,8 @@ class RunOptions:
     no_color: bool = False
     artifacts_dir: str = "pbdd-artifacts"
     max_scenarios_per_worker: int = 0
+    retries: int = 0
+    dist: str = "load"
     coverage: bool = False
     coverage_sources: tuple[str, ...] = ()
     coverage_html: str | None = None

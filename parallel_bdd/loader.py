@@ -28,7 +28,7 @@ from .registry import relative_path
 LETTUCE_LANGUAGES = {"pt-br": "pt", "cz": "cs", "zh-cn": "zh-CN", "zh-tw": "zh-TW"}
 _LANGUAGE_LINE = re.compile(r"^\s*#\s*language\s*:\s*(\S+)\s*$", re.IGNORECASE)
 KEYWORDLESS_MARK = "* "
-CACHE_FORMAT = 1  # bump when the cached document's shape changes
+CACHE_FORMAT = 2  # bump when the cached document's shape changes
 _CACHED_PATH = "\x00path\x00"  # stands for the file's path inside cached warnings
 
 
@@ -139,6 +139,7 @@ def _parse(path: Path, text: str, warnings: list[str]) -> dict[str, Any]:
                 and 0 < line_no <= len(lines)
                 and line_no not in keywordless
                 and len(keywordless) < 10_000
+                and not _is_block_keyword_line(lines[line_no - 1], lines)
             ):
                 original = lines[line_no - 1]
                 indent = original[: len(original) - len(original.lstrip())]
@@ -152,6 +153,38 @@ def _parse(path: Path, text: str, warnings: list[str]) -> dict[str, Any]:
                     hint="Use a language code gherkin knows, e.g. '# language: pt'.",
                 ) from None
             raise GherkinSyntaxError(message, location=f"{shown}:{line_no}") from None
+
+
+def _is_block_keyword_line(line: str, lines: Sequence[str]) -> bool:
+    """``Feature:``, ``Background:``, ``Scenario:``... in the file's language or English.
+
+    Such a line in the wrong place is a real syntax error (a second Feature, a Background
+    after the scenarios), never a keyword-less lettuce step.
+    """
+    from gherkin.dialect import Dialect
+
+    language = "en"
+    for candidate in lines[:20]:
+        match = _LANGUAGE_LINE.match(candidate)
+        if match:
+            language = LETTUCE_LANGUAGES.get(match.group(1).lower(), match.group(1))
+            break
+    text = line.strip()
+    for name in {language, "en"}:
+        dialect = Dialect.for_name(name)
+        if dialect is None:
+            continue
+        keywords = (
+            dialect.feature_keywords
+            + dialect.background_keywords
+            + dialect.scenario_keywords
+            + dialect.scenario_outline_keywords
+            + dialect.examples_keywords
+            + dialect.rule_keywords
+        )
+        if any(text.startswith(f"{keyword}:") for keyword in keywords):
+            return True
+    return False
 
 
 def _cells(row: dict[str, Any]) -> tuple[str, ...]:

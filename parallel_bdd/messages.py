@@ -156,9 +156,10 @@ class HookFailure:
 class WorkerEvent:
     """What a worker tells the parent besides results (pool.py reads these)."""
 
-    kind: str  # "ready", "started", "result", "hook_failure", "done", "warning"
+    kind: str  # "ready", "took", "result", "hook_failure", "warning", "recycle", "done"
     worker_id: int
     scenario_id: str = ""
+    scenario_ids: tuple[str, ...] = ()  # "took": the queue entry's scenarios, in run order
     result: ScenarioResult | None = None
     failure: HookFailure | None = None
     message: str = ""

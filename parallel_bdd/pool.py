@@ -12,8 +12,10 @@ through a manager proxy call would leave the proxy out of step and lose queue it
 The first press stops dispatch and lets running scenarios finish within the grace period;
 the second press (or the grace running out) kills every worker's process group.
 
-End of work: the queue holds only scenarios until every scenario still to run has been
-taken; then one ``None`` per live worker tells them to run ``after.batch`` and stop. A
+End of work: the queue holds only scenarios until every scenario has its final result
+(a running one may still fail and be queued again by ``--retry``); then one ``None`` per
+live worker tells them to run ``after.batch`` and stop. A queue entry is a tuple of
+scenarios (``scheduler.queue_entries``): one, a chunk of short ones, or a whole feature. A
 worker that dies without taking its ``None`` leaves it to the fresh worker in its place.
 
 Imports nothing from reporting; it reports progress through callbacks.
@@ -27,11 +29,13 @@ import dataclasses
 import multiprocessing
 import os
 import queue
+import shutil
 import signal
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from multiprocessing import resource_tracker
 from multiprocessing.managers import SyncManager
 from pathlib import Path
 from typing import Any
@@ -40,6 +44,7 @@ import psutil
 
 from . import messages as m
 from .messages import HookFailure, ScenarioResult, WorkerEvent, WorkItem
+from .scheduler import queue_entries, retries_for, serial_tag
 from .worker import MANAGER_GONE, WorkerSpec, watch_parent
 from .worker import main as worker_main
 
@@ -113,6 +118,7 @@ class _Slot:
     startup_deaths: int = 0
     assigned: WorkItem | None = None  # a crashed scenario this slot's fresh worker runs first
     notes: list[str] = field(default_factory=list)  # warnings about the running scenario
+    ahead: list[str] = field(default_factory=list)  # taken, no result yet; [0] is running
 
 
 class Interrupts:
@@ -154,6 +160,9 @@ class WorkerPool:
         grace: float = 10.0,
         failfast: bool = False,
         requeue_crashed: int = 0,
+        retries: int = 0,
+        dist: str = "load",
+        chunking: bool = True,
         on_result: Callable[[ScenarioResult], None] | None = None,
         on_notice: Callable[[str], None] | None = None,
         interrupts: Interrupts | None = None,
@@ -165,6 +174,9 @@ class WorkerPool:
         self.grace = grace
         self.failfast = failfast
         self.requeue_crashed = requeue_crashed
+        self.retries = retries
+        self.dist = dist
+        self.chunking = chunking
         self.on_result = on_result or (lambda result: None)
         self.on_notice = on_notice or (lambda text: None)
         self.interrupts = interrupts or Interrupts()
@@ -176,6 +188,10 @@ class WorkerPool:
             return outcome
         processes = max(1, min(self.processes, len(items)))
         with self.interrupts:
+            if self.context.get_start_method() != "fork":
+                # Its first start unblocks SIGINT on the way out (CPython's own guard), which
+                # would undo _sigint_blocked() around the first process we start.
+                resource_tracker.ensure_running()
             manager = SyncManager(ctx=self.context)
             with _sigint_blocked():
                 manager.start(_manager_initializer, (os.getpid(),))
@@ -183,6 +199,7 @@ class WorkerPool:
                 return _Run(self, manager, items, processes, outcome).loop()
             finally:
                 manager.shutdown()
+                shutil.rmtree(self.run_dir, ignore_errors=True)  # worker logs, stack dumps
 
 
 class _Run:
@@ -201,11 +218,17 @@ class _Run:
         self.outcome = outcome
         self.work_queue: Any = manager.Queue()  # type: ignore[attr-defined]
         self.event_queue: Any = manager.Queue()  # type: ignore[attr-defined]
+        # Read by workers before each scenario of a queue entry: stops a chunk midway on
+        # Ctrl-C or --failfast without a manager round trip per scenario.
+        self.stop_flag: Any = pool.context.RawValue("b", 0)
+        self.serial_pending: list[WorkItem] = []  # @serial scenarios, handed out one at a time
+        self.serial_in_flight = ""
         self.by_id = {item.scenario_id: item for item in items}
         self.remaining = set(self.by_id)  # no final result yet
         self.attempts: dict[str, int] = {}
         self.slots = [_Slot(worker_id) for worker_id in range(processes)]
-        self.exiting: list[Any] = []  # recycled processes still running after.batch
+        self.exiting: list[Any] = []  # replaced processes, joined at the end
+        self.cleaned: set[int] = set()  # reaped workers whose group was killed once more
         self.stopping = False  # dispatch stopped (Ctrl-C or --failfast)
         self.sentinels_sent = False
         self.idle_since = 0.0
@@ -218,7 +241,7 @@ class _Run:
             spec = dataclasses.replace(spec, first_item=slot.assigned)
         process = self.pool.context.Process(
             target=worker_main,
-            args=(spec, self.work_queue, self.event_queue),
+            args=(spec, self.work_queue, self.event_queue, self.stop_flag),
             name=f"pbdd-worker-{slot.worker_id}",
         )
         with _sigint_blocked():
@@ -226,24 +249,38 @@ class _Run:
         slot.process, slot.pid = process, process.pid
         slot.running, slot.ready, slot.recycling, slot.ran = "", False, False, 0
         slot.notes = []
+        slot.ahead = []
         self.outcome.workers_started += 1
 
-    @staticmethod
-    def kill_group(slot: _Slot) -> None:
-        """SIGKILL a worker, its process group, and any descendant that left the group."""
-        if not slot.pid:
+    def kill_group(self, slot: _Slot) -> None:
+        if slot.process is not None:
+            self.kill_tree(slot.process)
+
+    def kill_tree(self, process: Any) -> None:
+        """SIGKILL a worker, its process group, and any descendant that left the group.
+
+        A pid is only signalled while it cannot belong to someone else: the worker's own
+        pid until we reap it, its group id (which Linux does not hand out again while the
+        group has members) once more right after reaping, then never again.
+        """
+        pid = process.pid
+        if not pid or pid in self.cleaned:
             return
-        try:
-            descendants = psutil.Process(slot.pid).children(recursive=True)
-        except psutil.Error:
-            descendants = []
+        reaped = process.exitcode is not None  # polls, and reaps a dead worker
+        descendants: list[psutil.Process] = []
+        if not reaped:
+            with contextlib.suppress(psutil.Error):
+                descendants = psutil.Process(pid).children(recursive=True)
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(slot.pid, signal.SIGKILL)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(slot.pid, signal.SIGKILL)
+            os.killpg(pid, signal.SIGKILL)
+        if not reaped:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
         for child in descendants:
             with contextlib.suppress(psutil.Error):
                 child.kill()
+        if reaped:
+            self.cleaned.add(pid)
 
     def stack_of(self, slot: _Slot) -> str:
         path = self.pool.run_dir / f"worker-{slot.worker_id}.stack"
@@ -283,13 +320,38 @@ class _Run:
         return dataclasses.replace(result, **changes) if changes else result
 
     def finish(self, result: ScenarioResult) -> None:
-        if result.scenario_id not in self.remaining:
+        scenario_id = result.scenario_id
+        if scenario_id not in self.remaining:
             return  # a late result for a scenario already settled (timed out, lost)
-        self.remaining.discard(result.scenario_id)
+        item = self.by_id[scenario_id]
+        attempt = self.attempts.get(scenario_id, 1)
+        if (
+            result.status in (m.FAILED, m.ERRORED, m.AMBIGUOUS)
+            and attempt <= retries_for(item, self.pool.retries)
+            and not self.stopping
+        ):
+            # --retry / @retry(N): report this attempt and queue the scenario again
+            self.outcome.results.append(result)
+            self.pool.on_result(result)
+            self.attempts[scenario_id] = attempt + 1
+            self.work_queue.put((item,))
+            return
+        self.remaining.discard(scenario_id)
         self.outcome.results.append(result)
         self.pool.on_result(result)
+        if scenario_id == self.serial_in_flight:
+            self.serial_in_flight = ""
+            self.dispatch_serial()
         if self.pool.failfast and result.failed:
             self.stop_dispatch("--failfast: a scenario failed; letting running scenarios finish")
+
+    def dispatch_serial(self) -> None:
+        """Queue the next @serial scenario once the previous one has its final result."""
+        if self.serial_in_flight or not self.serial_pending or self.stopping:
+            return
+        item = self.serial_pending.pop(0)
+        self.serial_in_flight = item.scenario_id
+        self.work_queue.put((item,))
 
     def errored_result(self, slot: _Slot, reason: str, detail: str) -> ScenarioResult:
         return self.stamped(
@@ -309,14 +371,34 @@ class _Run:
         if not slot.running:
             return
         result = self.errored_result(slot, reason, detail)
-        slot.running = ""
+        self.advance(slot, slot.running)
         self.finish(result)
+
+    def advance(self, slot: _Slot, finished_id: str) -> None:
+        """``finished_id`` is done on ``slot``: the next scenario of its entry is running."""
+        if finished_id in slot.ahead:
+            slot.ahead.remove(finished_id)
+        slot.running = slot.ahead[0] if slot.ahead else ""
+        slot.notes = []
+        if slot.running:
+            slot.running_since = time.monotonic()
+            slot.started_at = time.time()
+            slot.ran += 1
+
+    def requeue_ahead(self, slot: _Slot) -> None:
+        """A worker went away holding scenarios it never started: queue them again."""
+        rest = [self.by_id[i] for i in slot.ahead if i != slot.running and i in self.remaining]
+        slot.ahead = []
+        if rest and not self.stopping:
+            self.work_queue.put(tuple(rest))
 
     # -- dispatch ----------------------------------------------------------------------
     def unassigned_work(self) -> set[str]:
         """Scenarios without a result that no worker holds: they are still in the queue."""
         held = {slot.running for slot in self.slots if slot.running}
         held |= {slot.assigned.scenario_id for slot in self.slots if slot.assigned is not None}
+        held |= {scenario_id for slot in self.slots for scenario_id in slot.ahead}
+        held |= {item.scenario_id for item in self.serial_pending}
         return self.remaining - held
 
     def send_sentinels(self) -> None:
@@ -329,6 +411,8 @@ class _Run:
         if self.stopping:
             return
         self.stopping = True
+        self.stop_flag.value = 1
+        self.serial_pending.clear()
         self.pool.on_notice(reason)
         while True:
             try:
@@ -376,20 +460,17 @@ class _Run:
             return  # a late event from a worker that was already replaced
         if event.kind == "ready":
             slot.ready = True
-        elif event.kind == "started":
+        elif event.kind == "took":
             if slot.running:
                 self.errored(slot, "the runner lost this scenario's result")
-            slot.running = event.scenario_id
-            slot.running_since = time.monotonic()
-            slot.started_at = time.time()
-            slot.ran += 1
-            slot.notes = []
-            if slot.assigned is not None and slot.assigned.scenario_id == event.scenario_id:
+            slot.ahead = list(event.scenario_ids)
+            slot.running = ""
+            self.advance(slot, "")
+            if slot.assigned is not None and slot.assigned.scenario_id in event.scenario_ids:
                 slot.assigned = None
         elif event.kind == "result" and event.result is not None:
             result = self.stamped(event.result, slot.notes)
-            slot.running = ""
-            slot.notes = []
+            self.advance(slot, result.scenario_id)
             self.finish(result)
         elif event.kind == "warning":
             if slot.running:
@@ -406,7 +487,10 @@ class _Run:
         elif event.kind == "recycle":
             slot.recycling = True
         elif event.kind == "done":
-            if slot.running:
+            if self.stopping:
+                slot.running, slot.ahead = "", []  # stopped between scenarios: not run
+            elif slot.running:
+                self.requeue_ahead(slot)
                 self.errored(slot, "the worker stopped before the scenario ended")
             if slot.recycling and not slot.retired:
                 self.replace(slot)
@@ -432,6 +516,7 @@ class _Run:
         if slot.done or not slot.process or slot.process.is_alive():
             return  # its "done" was among the drained events, or it was replaced meanwhile
         cause = describe_exit(slot.process.exitcode)
+        self.requeue_ahead(slot)
         if slot.running:
             item = self.by_id[slot.running]
             attempt = self.attempts.get(item.scenario_id, 1)
@@ -440,7 +525,7 @@ class _Run:
             reason = f"worker {slot.worker_id} died ({cause})"
             if retry:
                 result = self.errored_result(slot, reason, self.log_tail(slot))
-                slot.running = ""
+                slot.running, slot.ahead = "", []
                 self.outcome.results.append(result)
                 self.pool.on_result(result)
                 self.attempts[item.scenario_id] = attempt + 1
@@ -490,6 +575,7 @@ class _Run:
         if not slot.running:
             return
         timeout = self.pool.timeout
+        self.requeue_ahead(slot)
         self.pool.on_notice(
             f"{self.by_id[slot.running].name!r} exceeded --timeout {timeout:g} s "
             f"on worker {slot.worker_id}; killing the worker"
@@ -507,7 +593,11 @@ class _Run:
     def check_slots(self) -> None:
         now = time.monotonic()
         for slot in self.slots:
-            if slot.done or slot.process is None:
+            if slot.process is None:
+                continue
+            if slot.done:
+                if not slot.process.is_alive():
+                    self.kill_group(slot)  # what it left running goes now, not at the end
                 continue
             if not slot.process.is_alive():
                 self.on_death(slot)
@@ -520,9 +610,12 @@ class _Run:
         """Send the end-of-work sentinels; settle scenarios a dying worker took with it."""
         if self.stopping or self.sentinels_sent:
             return
+        if not self.remaining:
+            # only now: a scenario still running may fail and be queued again (--retry)
+            self.send_sentinels()
+            return
         unassigned = self.unassigned_work()
         if not unassigned:
-            self.send_sentinels()
             return
         live = [slot for slot in self.slots if not slot.done]
         everyone_idle = live and all(
@@ -553,12 +646,17 @@ class _Run:
     def check_interrupts(self) -> bool:
         """True when the run must end now (second Ctrl-C, or the grace period is over)."""
         interrupts = self.pool.interrupts
-        if interrupts.presses >= 2 or (
+        grace_over = (
             interrupts.presses == 1 and time.monotonic() - interrupts.first_at > self.pool.grace
-        ):
+        )
+        if interrupts.presses >= 2 or grace_over:
             self.outcome.killed = True
             self.outcome.interrupted = True
-            self.pool.on_notice("Interrupted again: killing the workers")
+            self.pool.on_notice(
+                f"Interrupted: the {self.pool.grace:g} s grace period is over; killing the workers"
+                if grace_over
+                else "Interrupted again: killing the workers"
+            )
             for slot in self.slots:
                 self.kill_group(slot)
                 slot.running = ""
@@ -574,8 +672,18 @@ class _Run:
 
     # -- the loop ----------------------------------------------------------------------
     def loop(self) -> PoolOutcome:
-        for item in self.items:
-            self.work_queue.put(item)
+        serial = [item for item in self.items if serial_tag(item)]
+        others = [item for item in self.items if not serial_tag(item)]
+        self.serial_pending = serial
+        # the @serial chain starts first: it cannot be spread, so it is the longest path
+        self.dispatch_serial()
+        for entry in queue_entries(
+            others,
+            len(self.slots),
+            dist=self.pool.dist,
+            chunking=self.pool.chunking,
+        ):
+            self.work_queue.put(entry)
         for slot in self.slots:
             self.start_worker(slot)
         last_check = 0.0
@@ -613,9 +721,10 @@ class _Run:
         processes = [slot.process for slot in self.slots if slot.process is not None]
         for process in processes + self.exiting:
             process.join(max(0.0, deadline - time.monotonic()))
-        for slot in self.slots:
+        for process in processes + self.exiting:
             # whatever a worker started (servers, browsers) goes with it
-            self.kill_group(slot)
+            self.kill_tree(process)
         for process in processes + self.exiting:
             if process.is_alive():
                 process.join(2)
+            self.kill_tree(process)

@@ -212,3 +212,67 @@ def get_policy(name: str = "longest", *, seed: int | None = None) -> SchedulingP
     raise UsageError(
         f"order '{name}': unknown scheduling policy (choose one of {', '.join(POLICY_NAMES)})"
     )
+
+
+# -- queue entries -------------------------------------------------------------------------
+CHUNK_TARGET_SECONDS = 0.05  # with history: group scenarios shorter than this together
+CHUNK_MAX = 25
+UNKNOWN_CHUNK_MIN_ITEMS = 500  # without history, only large selections are chunked
+
+
+def serial_tag(item: WorkItem) -> bool:
+    """``@serial`` scenarios never run at the same time as each other."""
+    return "serial" in item.tags
+
+
+def retries_for(item: WorkItem, default: int = 0) -> int:
+    """``--retry N``, or a per-scenario ``@retry(N)`` / ``@retry=N`` tag that wins over it."""
+    for tag in item.tags:
+        match = re.fullmatch(r"retry(?:\((\d+)\)|=(\d+))", tag)
+        if match:
+            return int(match.group(1) or match.group(2))
+    return default
+
+
+def queue_entries(
+    items: Sequence[WorkItem], processes: int, *, dist: str = "load", chunking: bool = True
+) -> list[tuple[WorkItem, ...]]:
+    """What goes into the shared queue, in order: each entry one worker takes at a time.
+
+    ``dist="feature"`` keeps each feature's scenarios together (longest feature first).
+    Otherwise each long scenario is its own entry, and runs of short ones (by history,
+    shorter than ``CHUNK_TARGET_SECONDS``) are grouped so that a manager round trip per
+    scenario does not dominate a suite of fast scenarios; without any history, only a
+    large selection is grouped, into chunks that shrink towards the end of the queue
+    (guided self-scheduling) so the last workers still finish together.
+    """
+    if dist == "feature":
+        return [tuple(group) for group in feature_groups(items)]
+    if not chunking or not items:
+        return [(item,) for item in items]
+    known = any(item.estimate > 0 for item in items)
+    entries: list[tuple[WorkItem, ...]] = []
+    if known:
+        chunk: list[WorkItem] = []
+        load = 0.0
+        for item in items:
+            if item.estimate >= CHUNK_TARGET_SECONDS:
+                entries.append((item,))
+                continue
+            if chunk and (load + item.estimate > CHUNK_TARGET_SECONDS or len(chunk) >= CHUNK_MAX):
+                entries.append(tuple(chunk))
+                chunk, load = [], 0.0
+            chunk.append(item)
+            load += item.estimate
+        if chunk:
+            entries.append(tuple(chunk))
+        return entries
+    if len(items) < UNKNOWN_CHUNK_MIN_ITEMS:
+        return [(item,) for item in items]
+    position = 0
+    while position < len(items):
+        left = len(items) - position
+        size = max(1, min(CHUNK_MAX, left // (4 * max(1, processes))))
+        entries.append(tuple(items[position : position + size]))
+        position += size
+    return entries

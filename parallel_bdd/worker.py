@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from . import coverage_support
 from . import messages as m
 from .coverage_support import CoverageSettings
@@ -62,14 +64,35 @@ class WorkerSpec:
 
 
 def watch_parent(parent_pid: int, on_orphaned: Any) -> None:
-    """Call ``on_orphaned`` (from a daemon thread) once the parent process is gone."""
+    """Call ``on_orphaned`` (from a daemon thread) once the parent process is gone.
+
+    With ``spawn`` and ``fork`` the parent is our parent: when it dies we are re-parented,
+    which ``getppid`` shows at once (even while the dead parent waits to be reaped). With
+    ``forkserver`` our parent is the fork server, so we watch the parent's pid instead;
+    psutil compares its start time, so a reused pid does not fool it.
+    """
+    direct = os.getppid() == parent_pid
+    try:
+        parent = psutil.Process(parent_pid)
+    except psutil.Error:
+        parent = None
+
+    def gone() -> bool:
+        if direct:
+            return os.getppid() != parent_pid
+        try:
+            return (
+                parent is None or not parent.is_running() or parent.status() == psutil.STATUS_ZOMBIE
+            )
+        except psutil.Error:
+            return True
 
     def watch() -> None:
         while True:
-            time.sleep(PARENT_CHECK_INTERVAL)
-            if os.getppid() != parent_pid:
+            if gone():
                 on_orphaned()
                 return
+            time.sleep(PARENT_CHECK_INTERVAL)
 
     threading.Thread(target=watch, name="pbdd-parent-watch", daemon=True).start()
 
@@ -103,7 +126,8 @@ def _detach_from_terminal() -> None:
 
 def _redirect_output(log_path: str) -> None:
     """Send the worker's own fd 1/2 to a log file: nothing reaches the user's terminal."""
-    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    # a fresh worker in the same slot starts a fresh log: a crash report quotes only its own
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
     os.close(fd)
@@ -248,7 +272,6 @@ class SlowStepWatchdog:
 
 
 def _run_one(batch: Batch, item: WorkItem, channel: _Channel) -> None:
-    channel.send("started", scenario_id=item.scenario_id)
     started_at = time.time()
     start = time.perf_counter()
     try:
@@ -266,7 +289,7 @@ def _run_one(batch: Batch, item: WorkItem, channel: _Channel) -> None:
     channel.send("result", result=result)
 
 
-def main(spec: WorkerSpec, work_queue: Any, event_queue: Any) -> None:
+def main(spec: WorkerSpec, work_queue: Any, event_queue: Any, stop_flag: Any = None) -> None:
     """Worker entry point (the target of ``multiprocessing.Process``)."""
     _detach_from_terminal()
     watch_parent(spec.parent_pid, _kill_own_group)
@@ -310,19 +333,27 @@ def main(spec: WorkerSpec, work_queue: Any, event_queue: Any) -> None:
     )
     ran = 0
     try:
-        item: WorkItem | None = spec.first_item
+        # A queue entry is a tuple of scenarios (one, a chunk of short ones, or a feature):
+        # "took" names them all in one message, then each result follows as it finishes, so
+        # the parent always knows which scenario is running without a message per start.
+        pending: list[WorkItem] = [spec.first_item] if spec.first_item is not None else []
+        if pending:
+            channel.send("took", scenario_ids=(pending[0].scenario_id,))
         while not channel.broken:
-            if item is None:
+            if not pending:
                 try:
-                    item = work_queue.get()
+                    entry = work_queue.get()
                 except MANAGER_GONE:
                     break
-                if item is None:
+                if entry is None:
                     break
-            _run_one(batch, item, channel)
-            item = None
+                pending = list(entry)
+                channel.send("took", scenario_ids=tuple(item.scenario_id for item in pending))
+            if stop_flag is not None and stop_flag.value:
+                break  # Ctrl-C or --failfast: the parent reports the rest as not run
+            _run_one(batch, pending.pop(0), channel)
             ran += 1
-            if spec.max_scenarios and ran >= spec.max_scenarios:
+            if spec.max_scenarios and ran >= spec.max_scenarios and not pending:
                 channel.send("recycle")
                 break
     finally:

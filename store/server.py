@@ -10,6 +10,8 @@ not logged unless ``log_requests=True``; ``app_options`` go to ``create_app``.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import threading
 from typing import Any, Self
@@ -62,18 +64,23 @@ class StoreServer:
     def start(self) -> StoreServer:
         if self._server is not None:
             return self
+        # werkzeug reports a port in use on stderr and calls sys.exit(1): in a test process
+        # that must be an error to report, not the end of the process.
+        said = io.StringIO()
         try:
-            self._server = make_server(
-                self.host,
-                self.requested_port,
-                self.app,
-                threaded=True,
-                request_handler=None if self.log_requests else QuietRequestHandler,
-            )
-        except OSError as error:
+            with contextlib.redirect_stderr(said):
+                self._server = make_server(
+                    self.host,
+                    self.requested_port,
+                    self.app,
+                    threaded=True,
+                    request_handler=None if self.log_requests else QuietRequestHandler,
+                )
+        except (OSError, SystemExit) as error:
+            reason = " ".join(said.getvalue().split()) or str(error)
             raise RuntimeError(
-                f"cannot start the store on {self.host}:{self.requested_port}: {error}"
-            ) from error
+                f"cannot start the store on {self.host}:{self.requested_port}: {reason}"
+            ) from None
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.1},

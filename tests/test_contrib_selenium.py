@@ -243,7 +243,7 @@ def test_missing_browser_is_one_clear_error(monkeypatch, tmp_path):
     with pytest.raises(BrowserNotInstalled) as failure:
         start_chromium()
 
-    text = failure.value.format_message()
+    text = str(failure.value)  # what a hook failure report shows
     assert f"Chromium not found at {tmp_path / 'no-chromium'}" in text
     assert f"chromedriver not found at {tmp_path / 'no-chromedriver'}" in text
     assert "apt-get install -y chromium chromium-driver" in text

@@ -143,17 +143,22 @@ def history(suite: Suite) -> dict[str, dict[str, object]]:
     return json.loads((suite.root / ".scenarios").read_text())["scenarios"]
 
 
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count > 1 else ''}"
+
+
 def no_traceback_of_ours(run: Run) -> None:
     assert "parallel_bdd/" not in run.output, run.output
 
 
 # -- Ctrl-C ------------------------------------------------------------------------------
-def test_ctrl_c_once_lets_running_scenarios_finish_runs_after_hooks_and_exits_130(suite):
+@pytest.mark.parametrize("processes", [1, 2])
+def test_ctrl_c_once_lets_running_scenarios_finish_runs_after_hooks_and_exits_130(suite, processes):
     names = [f"long {i}" for i in range(6)]
     suite.feature("long.feature", feature("Long", [(n, "I work for 2 seconds") for n in names]))
     suite.steps(TOOLKIT)
-    pbdd = suite.popen("features", "-p", "2", "--grace", "20")
-    wait_for(lambda: len(marks(suite, "started")) == 2, 60, "two scenarios to start")
+    pbdd = suite.popen("features", "-p", str(processes), "--grace", "20")
+    wait_for(lambda: len(marks(suite, "started")) == processes, 60, "scenarios to start")
     started = marks(suite, "started")
     os.killpg(pbdd.pid, signal.SIGINT)
     run = finish(pbdd)
@@ -162,16 +167,36 @@ def test_ctrl_c_once_lets_running_scenarios_finish_runs_after_hooks_and_exits_13
     assert marks(suite, "started") == started  # no new scenario started
     assert sorted(marks(suite, "after-scenario")) == sorted(started)
     assert sorted(marks(suite, "after-batch")) == sorted(marks(suite, "before-batch"))
-    assert len(marks(suite, "before-batch")) == 2
-    assert marks(suite, "after-all") == ["2"]
-    # the running scenarios' results crossed the manager's queue after the signal
+    assert len(marks(suite, "before-batch")) == processes
+    assert marks(suite, "after-all") == [str(processes)]
+    # the running scenarios' results arrived after the signal (in parallel: through the
+    # SyncManager's queue, so the manager survived the Ctrl-C)
     for name in started:
         assert re.search(rf"{name} \.\.\. OK", run.stdout), run.output
-    assert "2 scenarios (2 passed)" in run.stdout
-    assert "Interrupted: 4 scenarios not run" in run.stdout
+    assert f"{plural(processes, 'scenario')} ({processes} passed)" in run.stdout
+    assert f"Interrupted: {6 - processes} scenarios not run" in run.stdout
     recorded = history(suite)
     assert sorted(recorded) == sorted(f"features/long.feature::{name}" for name in started)
     assert "Traceback" not in run.output
+
+
+@pytest.mark.parametrize("start_method", ["spawn", "forkserver"])
+def test_ctrl_c_while_the_pool_starts_exits_130_without_a_traceback(suite, start_method):
+    names = [f"long {i}" for i in range(4)]
+    suite.feature("long.feature", feature("Long", [(n, "I work for 1 second") for n in names]))
+    suite.steps(TOOLKIT)
+    pbdd = suite.popen("features", "-p", "2", "--start-method", start_method)
+    parent = psutil.Process(pbdd.pid)
+    # multiprocessing's helper process, then the manager: interpreters still starting up,
+    # in the terminal's process group, when the Ctrl-C comes; none of them may die of it
+    wait_for(lambda: len(parent.children()) >= 2, 60, "the pool's first processes")
+    os.killpg(pbdd.pid, signal.SIGINT)
+    run = finish(pbdd)
+
+    assert run.returncode == 130, run.output
+    assert "Traceback" not in run.output
+    assert "Aborted" not in run.output
+    assert sorted(marks(suite, "after-batch")) == sorted(marks(suite, "before-batch"))
 
 
 def test_ctrl_c_twice_kills_workers_and_their_children_and_exits_130_at_once(suite):
@@ -200,7 +225,8 @@ def test_ctrl_c_twice_kills_workers_and_their_children_and_exits_130_at_once(sui
     assert "Traceback" not in run.output
 
 
-def test_parent_killed_with_sigkill_leaves_no_process_behind(suite):
+@pytest.mark.parametrize("start_method", ["spawn", "forkserver", "fork"])
+def test_parent_killed_with_sigkill_leaves_no_process_behind(suite, start_method):
     suite.feature(
         "servers.feature",
         feature(
@@ -208,10 +234,11 @@ def test_parent_killed_with_sigkill_leaves_no_process_behind(suite):
         ),
     )
     suite.steps(TOOLKIT)
-    pbdd = suite.popen("features", "-p", "2")
+    pbdd = suite.popen("features", "-p", "2", "--start-method", start_method)
     wait_for(lambda: len(marks(suite, "children")) == 2, 60, "two child processes")
     descendants = [child.pid for child in psutil.Process(pbdd.pid).children(recursive=True)]
-    # two workers, their two `sleep 300`, the SyncManager (and multiprocessing's tracker)
+    # two workers, their two `sleep 300`, the SyncManager (and, by start method,
+    # multiprocessing's resource tracker and fork server)
     assert len(descendants) >= 5, descendants
     pbdd.kill()
     pbdd.wait()
@@ -239,7 +266,9 @@ def test_worker_crashes_are_errored_with_the_cause_and_fresh_workers_take_over(s
     assert "died (exited with code 3)" in run.stdout
     assert "died (killed by signal SIGSEGV)" in run.stdout
     assert "died (killed by signal SIGKILL)" in run.stdout
-    assert "Fatal Python error: Segmentation fault" in run.stdout  # faulthandler's dump
+    # faulthandler's dump, from the worker's log, shows where it crashed
+    assert "Fatal Python error: Segmentation fault" in run.stdout
+    assert re.search(r'steps\.py", line \d+ in segfault', run.stdout), run.stdout
     assert "11 scenarios (3 errored, 8 passed)" in run.stdout
     assert sorted(marks(suite, "started")) == [f"normal {i}" for i in range(8)]
     # a fresh worker, with its own before.batch, took each crashed one's place while work

@@ -456,3 +456,10 @@ def test_server_on_a_real_port(tmp_path):
             factories.bind(None)
     with pytest.raises(RuntimeError, match="not running"):
         _ = server.port
+
+
+def test_port_in_use_is_an_error_not_an_exit(tmp_path):
+    with StoreServer(0, tmp_path / "a.sqlite3") as first:
+        second = StoreServer(first.port, tmp_path / "b.sqlite3")
+        with pytest.raises(RuntimeError, match=f"cannot start the store on 127.0.0.1:{first.port}"):
+            second.start()

@@ -31,18 +31,30 @@ def buys_from_catalogue(step, name, count, product):
     browser.click("#buy-button")
     browser.wait_text("#flash", "is placed")
     scenario.order_id = int(re.search(r"/orders/(\d+)", browser.current_url).group(1))
+    scenario.shopper = customer
 
 
 @step(
-    r'^(?P<name>\w+) returns (?P<count>\d+) of "(?P<product>[^"]+)" from (?:his|her|their) order page$'
+    r'^(?P<name>\w+) returns (?P<count>\d+) of "(?P<product>[^"]+)" from (?:his|her|their) order'
+    r" page(?P<damaged>, saying it is damaged)?$"
 )
-def returns_from_order_page(step, name, count, product):
+def returns_from_order_page(step, name, count, product, damaged):
     browser = world.browser
     open_order_page()
     browser.click(f'#lines tr[data-sku="{sku_of(product)}"] a.return-link')
     browser.fill("#return-quantity", count)
+    if damaged:
+        browser.select("#return-condition", value="damaged")
     browser.click("#submit-return")
     browser.wait_text("#return-result", f"Returned {count} × {product}")
+
+
+@step(r"^(?:his|her|their) customer page should show (?P<amount>£[\d.]+) refunded$")
+def customer_page_shows_refund(step, amount):
+    browser = world.browser
+    browser.visit(f"/customers/{scenario.shopper.id}")
+    browser.wait_text("#customer-name", scenario.shopper.name)
+    browser.wait_text(f'#orders li[data-order-id="{scenario.order_id}"]', f"refunded {amount}")
 
 
 @step(r"^(?:his|her|their) order page should list (?P<count>\d+) × (?P<product>.+)$")

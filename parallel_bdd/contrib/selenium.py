@@ -85,7 +85,8 @@ def find_executables(
         if not (os.path.isfile(path) and os.access(path, os.X_OK))
     ]
     if missing:
-        raise BrowserNotInstalled("; ".join(missing), hint=INSTALL_HINT)
+        # The hint goes in the message itself: hook failures are reported as str(error).
+        raise BrowserNotInstalled(f"{'; '.join(missing)}; {INSTALL_HINT}")
     return chromium, chromedriver
 
 

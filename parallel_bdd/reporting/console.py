@@ -251,6 +251,27 @@ class ConsoleReporter:
             for line in self._captured(result, indent=2):
                 self.echo(line)
 
+    def flaky(
+        self,
+        records: Sequence[tuple[WorkItem, ScenarioResult]],
+        attempts: dict[str, list[ScenarioResult]],
+    ) -> None:
+        """Scenarios that failed and then passed on a retry: they passed, but say so."""
+        flaky = [
+            (item, attempts[item.scenario_id])
+            for item, result in records
+            if result.status == m.PASSED and len(attempts.get(item.scenario_id, ())) > 1
+        ]
+        if not flaky:
+            return
+        self.echo()
+        self.echo(
+            self.style(f"Flaky: {plural(len(flaky), 'scenario')} passed on a retry:", m.UNDEFINED)
+        )
+        for item, tries in flaky:
+            history = ", ".join(STATUS_WORD.get(t.status, t.status).lower() for t in tries)
+            self.echo(f"  {item.keyword}: {item.name}  # {item.location}  ({history})")
+
     def hook_failures(self, failures: Sequence[HookFailure]) -> None:
         for failure in failures:
             where = f" on worker {failure.worker_id}" if failure.worker_id >= 0 else ""
