@@ -417,14 +417,15 @@ def _load_and_run(
     failures = [0]
 
     def on_result(result: ScenarioResult) -> None:
-        retried = result.scenario_id in results
+        previous = results.get(result.scenario_id)
+        retried = previous is not None
         results[result.scenario_id] = result
         attempts.setdefault(result.scenario_id, []).append(result)
         item = by_id[result.scenario_id]
         reporter.scenario_finished(item, result)
         if not retried:
             left_estimate[0] -= item.estimate
-        failures[0] = sum(1 for r in results.values() if r.failed)
+        failures[0] += result.failed - (previous.failed if previous is not None else 0)
         reporter.progress(
             len(results),
             len(items),

@@ -156,11 +156,10 @@ class HookFailure:
 class WorkerEvent:
     """What a worker tells the parent besides results (pool.py reads these)."""
 
-    kind: str  # "ready", "took", "result", "hook_failure", "warning", "recycle", "done"
+    kind: str  # "ready", "took", "results", "hook_failure", "warning", "recycle", "done"
     worker_id: int
-    scenario_id: str = ""
     scenario_ids: tuple[str, ...] = ()  # "took": the queue entry's scenarios, in run order
-    result: ScenarioResult | None = None
+    results: tuple[ScenarioResult, ...] = ()  # "results": finished scenarios of the entry
     failure: HookFailure | None = None
     message: str = ""
     pid: int = 0

@@ -24,7 +24,6 @@ Imports nothing from reporting; it reports progress through callbacks.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import dataclasses
 import multiprocessing
 import os
@@ -43,27 +42,15 @@ from typing import Any
 import psutil
 
 from . import messages as m
+from .lifeline import manager_initializer
 from .messages import HookFailure, ScenarioResult, WorkerEvent, WorkItem
 from .scheduler import queue_entries, retries_for, serial_tag
-from .worker import MANAGER_GONE, WorkerSpec, watch_parent
+from .worker import MANAGER_GONE, Board, WorkerSpec
 from .worker import main as worker_main
 
 POLL_SECONDS = 0.1
-PR_SET_PDEATHSIG = 1
 STARTUP_DEATHS_ALLOWED = 3  # a slot whose fresh workers keep dying before running anything
 LOST_AFTER_SECONDS = 5.0  # everyone idle, queue empty, scenarios unaccounted for
-
-
-def _manager_initializer(parent_pid: int) -> None:
-    """Runs in the SyncManager's server process: survive Ctrl-C, die with the parent."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass  # not Linux: the watchdog thread below still covers it
-    watch_parent(parent_pid, lambda: os._exit(1))
 
 
 @contextlib.contextmanager
@@ -71,7 +58,7 @@ def _sigint_blocked() -> Iterator[None]:
     """Start child processes with SIGINT blocked: the mask survives fork and exec.
 
     Until a child has left our process group (``worker._detach_from_terminal``) or ignores
-    SIGINT (``_manager_initializer``), a Ctrl-C would kill it with a KeyboardInterrupt.
+    SIGINT (``manager_initializer``), a Ctrl-C would kill it with a KeyboardInterrupt.
     A press meanwhile stays pending here and reaches our handler when the block ends.
     """
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
@@ -192,13 +179,18 @@ class WorkerPool:
                 # Its first start unblocks SIGINT on the way out (CPython's own guard), which
                 # would undo _sigint_blocked() around the first process we start.
                 resource_tracker.ensure_running()
+            run = _Run(self, items, processes, outcome)
+            run.start_workers()  # they import the suite and run before.batch meanwhile
             manager = SyncManager(ctx=self.context)
-            with _sigint_blocked():
-                manager.start(_manager_initializer, (os.getpid(),))
             try:
-                return _Run(self, manager, items, processes, outcome).loop()
+                with _sigint_blocked():
+                    manager.start(manager_initializer, (os.getpid(),))
+                run.attach(manager)
+                return run.loop()
             finally:
-                manager.shutdown()
+                run.close_pipes()
+                if manager._process is not None:  # type: ignore[attr-defined]
+                    manager.shutdown()
                 shutil.rmtree(self.run_dir, ignore_errors=True)  # worker logs, stack dumps
 
 
@@ -208,7 +200,6 @@ class _Run:
     def __init__(
         self,
         pool: WorkerPool,
-        manager: SyncManager,
         items: Sequence[WorkItem],
         processes: int,
         outcome: PoolOutcome,
@@ -216,11 +207,16 @@ class _Run:
         self.pool = pool
         self.items = items
         self.outcome = outcome
-        self.work_queue: Any = manager.Queue()  # type: ignore[attr-defined]
-        self.event_queue: Any = manager.Queue()  # type: ignore[attr-defined]
+        self.work_queue: Any = None  # set by attach() once the manager is up
+        self.event_queue: Any = None
+        self.pipes: list[Any] = []  # to the first workers, which start before the manager
         # Read by workers before each scenario of a queue entry: stops a chunk midway on
         # Ctrl-C or --failfast without a manager round trip per scenario.
         self.stop_flag: Any = pool.context.RawValue("b", 0)
+        self.board = Board(
+            pool.context.RawArray("l", [-1] * processes), pool.context.RawArray("d", processes)
+        )
+        self.by_order = {item.order: item.scenario_id for item in items}
         self.serial_pending: list[WorkItem] = []  # @serial scenarios, handed out one at a time
         self.serial_in_flight = ""
         self.by_id = {item.scenario_id: item for item in items}
@@ -235,13 +231,39 @@ class _Run:
         self.manager_gone = False
 
     # -- process management ------------------------------------------------------------
+    def start_workers(self) -> None:
+        for slot in self.slots:
+            self.start_worker(slot)
+
+    def attach(self, manager: SyncManager) -> None:
+        """The manager is up: make the queues and hand them to the workers waiting for them."""
+        self.work_queue = manager.Queue()  # type: ignore[attr-defined]
+        self.event_queue = manager.Queue()  # type: ignore[attr-defined]
+        for connection in self.pipes:
+            try:
+                connection.send((self.work_queue, self.event_queue))
+            except OSError:
+                pass  # that worker died already; the loop notices and reports it
+        self.close_pipes()
+
+    def close_pipes(self) -> None:
+        for connection in self.pipes:
+            connection.close()
+        self.pipes = []
+
     def start_worker(self, slot: _Slot) -> None:
         spec = self.pool.spec_for(slot.worker_id, self.pool.run_dir)
+        self.board.leave(slot.worker_id)
         if slot.assigned is not None:
             spec = dataclasses.replace(spec, first_item=slot.assigned)
+        queues: Any = (self.work_queue, self.event_queue)
+        if self.work_queue is None:
+            receiver, sender = self.pool.context.Pipe(duplex=False)
+            queues = receiver
+            self.pipes.append(sender)
         process = self.pool.context.Process(
             target=worker_main,
-            args=(spec, self.work_queue, self.event_queue, self.stop_flag),
+            args=(spec, queues, self.stop_flag, self.board),
             name=f"pbdd-worker-{slot.worker_id}",
         )
         with _sigint_blocked():
@@ -371,18 +393,25 @@ class _Run:
         if not slot.running:
             return
         result = self.errored_result(slot, reason, detail)
-        self.advance(slot, slot.running)
+        if slot.running in slot.ahead:
+            slot.ahead.remove(slot.running)
+        slot.running = ""
         self.finish(result)
 
-    def advance(self, slot: _Slot, finished_id: str) -> None:
-        """``finished_id`` is done on ``slot``: the next scenario of its entry is running."""
-        if finished_id in slot.ahead:
-            slot.ahead.remove(finished_id)
-        slot.running = slot.ahead[0] if slot.ahead else ""
+    def sync(self, slot: _Slot) -> None:
+        """Which scenario ``slot``'s worker runs now, read from the shared board."""
+        order = self.board.running[slot.worker_id]
+        scenario_id = self.by_order.get(order, "") if order >= 0 else ""
+        if scenario_id and scenario_id not in self.remaining:
+            scenario_id = ""  # settled meanwhile (its result, or a timeout, came first)
+        if scenario_id == slot.running:
+            return
+        slot.running = scenario_id
         slot.notes = []
-        if slot.running:
-            slot.running_since = time.monotonic()
-            slot.started_at = time.time()
+        if scenario_id:
+            since = self.board.since[slot.worker_id]
+            slot.running_since = since
+            slot.started_at = time.time() - (time.monotonic() - since)
             slot.ran += 1
 
     def requeue_ahead(self, slot: _Slot) -> None:
@@ -461,17 +490,18 @@ class _Run:
         if event.kind == "ready":
             slot.ready = True
         elif event.kind == "took":
-            if slot.running:
-                self.errored(slot, "the runner lost this scenario's result")
             slot.ahead = list(event.scenario_ids)
-            slot.running = ""
-            self.advance(slot, "")
+            slot.ran = max(slot.ran, 1)
             if slot.assigned is not None and slot.assigned.scenario_id in event.scenario_ids:
                 slot.assigned = None
-        elif event.kind == "result" and event.result is not None:
-            result = self.stamped(event.result, slot.notes)
-            self.advance(slot, result.scenario_id)
-            self.finish(result)
+        elif event.kind == "results":
+            for result in event.results:
+                if result.scenario_id in slot.ahead:
+                    slot.ahead.remove(result.scenario_id)
+                notes: Sequence[str] = ()
+                if result.scenario_id == slot.running:
+                    slot.running, notes, slot.notes = "", slot.notes, []
+                self.finish(self.stamped(result, notes))
         elif event.kind == "warning":
             if slot.running:
                 slot.notes.append(event.message)
@@ -515,6 +545,7 @@ class _Run:
         self.drain_events()
         if slot.done or not slot.process or slot.process.is_alive():
             return  # its "done" was among the drained events, or it was replaced meanwhile
+        self.sync(slot)  # the board names the scenario it died in
         cause = describe_exit(slot.process.exitcode)
         self.requeue_ahead(slot)
         if slot.running:
@@ -568,6 +599,7 @@ class _Run:
 
     def on_timeout(self, slot: _Slot) -> None:
         self.drain_events()
+        self.sync(slot)
         if not slot.running or slot.done:
             return  # it finished just in time
         stack = self.stack_of(slot)
@@ -599,6 +631,7 @@ class _Run:
                 if not slot.process.is_alive():
                     self.kill_group(slot)  # what it left running goes now, not at the end
                 continue
+            self.sync(slot)
             if not slot.process.is_alive():
                 self.on_death(slot)
             elif (
@@ -619,7 +652,8 @@ class _Run:
             return
         live = [slot for slot in self.slots if not slot.done]
         everyone_idle = live and all(
-            slot.ready and not slot.running and slot.assigned is None for slot in live
+            slot.ready and not slot.running and not slot.ahead and slot.assigned is None
+            for slot in live
         )
         if not everyone_idle or self.work_queue.qsize():
             self.idle_since = 0.0
@@ -684,8 +718,6 @@ class _Run:
             chunking=self.pool.chunking,
         ):
             self.work_queue.put(entry)
-        for slot in self.slots:
-            self.start_worker(slot)
         last_check = 0.0
         while any(not slot.done for slot in self.slots):
             if self.check_interrupts():

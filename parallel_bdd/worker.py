@@ -26,18 +26,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from . import coverage_support
 from . import messages as m
 from .coverage_support import CoverageSettings
 from .discovery import import_suite
 from .errors import PbddError
+from .lifeline import watch_parent
 from .messages import HookFailure, ScenarioResult, WorkerEvent, WorkItem
 from .runner import Batch, describe_error, format_user_traceback, set_worker_world
 from .world import world
 
-PARENT_CHECK_INTERVAL = 0.5
 # What a call on a manager proxy raises once the manager process is gone.
 MANAGER_GONE = (EOFError, ConnectionError, BrokenPipeError, OSError)
 
@@ -61,40 +59,6 @@ class WorkerSpec:
     slow_step_warning: float = 0.0  # seconds; 0: no warning
     first_item: WorkItem | None = None  # a crashed scenario re-run on this fresh worker first
     coverage: CoverageSettings | None = None  # --coverage: record in this worker too
-
-
-def watch_parent(parent_pid: int, on_orphaned: Any) -> None:
-    """Call ``on_orphaned`` (from a daemon thread) once the parent process is gone.
-
-    With ``spawn`` and ``fork`` the parent is our parent: when it dies we are re-parented,
-    which ``getppid`` shows at once (even while the dead parent waits to be reaped). With
-    ``forkserver`` our parent is the fork server, so we watch the parent's pid instead;
-    psutil compares its start time, so a reused pid does not fool it.
-    """
-    direct = os.getppid() == parent_pid
-    try:
-        parent = psutil.Process(parent_pid)
-    except psutil.Error:
-        parent = None
-
-    def gone() -> bool:
-        if direct:
-            return os.getppid() != parent_pid
-        try:
-            return (
-                parent is None or not parent.is_running() or parent.status() == psutil.STATUS_ZOMBIE
-            )
-        except psutil.Error:
-            return True
-
-    def watch() -> None:
-        while True:
-            if gone():
-                on_orphaned()
-                return
-            time.sleep(PARENT_CHECK_INTERVAL)
-
-    threading.Thread(target=watch, name="pbdd-parent-watch", daemon=True).start()
 
 
 def _kill_own_group() -> None:
@@ -150,10 +114,25 @@ def _safe_traceback(error: BaseException) -> str:
 class _Channel:
     """Events to the parent; never raises (a dead manager means the parent is going away)."""
 
-    def __init__(self, event_queue: Any, worker_id: int) -> None:
-        self.event_queue = event_queue
+    def __init__(self, queues: Any, worker_id: int) -> None:
+        self._queues = queues
         self.worker_id = worker_id
         self.broken = False
+
+    def queues(self) -> tuple[Any, Any]:
+        """(work queue, event queue). The first workers start before the manager does and
+        get them through a pipe once it is up: the manager's start-up then overlaps the
+        workers' (imports, before.batch) instead of preceding it."""
+        if not isinstance(self._queues, tuple):
+            try:
+                self._queues = self._queues.recv()
+            except (EOFError, OSError):
+                os._exit(1)  # the parent went away before the queues existed
+        return self._queues
+
+    @property
+    def event_queue(self) -> Any:
+        return self.queues()[1]
 
     def send(self, kind: str, **fields: Any) -> None:
         if self.broken:
@@ -168,19 +147,26 @@ class _Channel:
             self.broken = True
 
     def _send_unpicklable(self, event: WorkerEvent, error: BaseException) -> None:
+        if len(event.results) > 1:
+            for result in event.results:  # one at a time: only the bad one is replaced
+                self.send(event.kind, results=(result,))
+            return
         reason = f"pbdd could not send this {event.kind} to the parent: {_safe_describe(error)}"
-        if event.result is not None:
+        if event.results:
+            bad = event.results[0]
             fallback = WorkerEvent(
                 kind=event.kind,
                 worker_id=self.worker_id,
                 pid=os.getpid(),
-                result=ScenarioResult(
-                    scenario_id=event.result.scenario_id,
-                    status=m.ERRORED,
-                    duration=float(event.result.duration),
-                    started_at=float(event.result.started_at),
-                    worker_id=self.worker_id,
-                    error=reason,
+                results=(
+                    ScenarioResult(
+                        scenario_id=bad.scenario_id,
+                        status=m.ERRORED,
+                        duration=float(bad.duration),
+                        started_at=float(bad.started_at),
+                        worker_id=self.worker_id,
+                        error=reason,
+                    ),
                 ),
             )
         else:
@@ -271,7 +257,31 @@ class SlowStepWatchdog:
             self._terminal_fd = -1
 
 
-def _run_one(batch: Batch, item: WorkItem, channel: _Channel) -> None:
+FLUSH_SECONDS = 0.25  # results of a chunk of short scenarios go to the parent together
+
+
+@dataclass
+class Board:
+    """Shared memory the pool reads without a message: which scenario each slot runs now.
+
+    ``running[slot]`` is the running scenario's ``WorkItem.order`` (-1: none) and
+    ``since[slot]`` when it started (``time.monotonic()``, one clock for all processes on
+    Linux). A crash or a timeout is thus pinned on the right scenario even when a chunk's
+    results have not been sent yet.
+    """
+
+    running: Any
+    since: Any
+
+    def enter(self, worker_id: int, item: WorkItem) -> None:
+        self.since[worker_id] = time.monotonic()
+        self.running[worker_id] = item.order
+
+    def leave(self, worker_id: int) -> None:
+        self.running[worker_id] = -1
+
+
+def _run_one(batch: Batch, item: WorkItem) -> ScenarioResult:
     started_at = time.time()
     start = time.perf_counter()
     try:
@@ -286,10 +296,15 @@ def _run_one(batch: Batch, item: WorkItem, channel: _Channel) -> None:
             error=f"{_safe_describe(error)} escaped the scenario; it could not finish",
             error_traceback=_safe_traceback(error),
         )
-    channel.send("result", result=result)
+    return result
 
 
-def main(spec: WorkerSpec, work_queue: Any, event_queue: Any, stop_flag: Any = None) -> None:
+def main(
+    spec: WorkerSpec,
+    queues: Any,
+    stop_flag: Any = None,
+    board: Board | None = None,
+) -> None:
     """Worker entry point (the target of ``multiprocessing.Process``)."""
     _detach_from_terminal()
     watch_parent(spec.parent_pid, _kill_own_group)
@@ -302,7 +317,7 @@ def main(spec: WorkerSpec, work_queue: Any, event_queue: Any, stop_flag: Any = N
     faulthandler.register(signal.SIGUSR1, file=stack_file, all_threads=True)
     os.chdir(spec.cwd)
     sys.path[:] = list(spec.sys_path)
-    channel = _Channel(event_queue, spec.worker_id)
+    channel = _Channel(queues, spec.worker_id)
 
     def report_failure(failure: HookFailure) -> None:
         channel.send("hook_failure", failure=failure)
@@ -339,10 +354,19 @@ def main(spec: WorkerSpec, work_queue: Any, event_queue: Any, stop_flag: Any = N
         pending: list[WorkItem] = [spec.first_item] if spec.first_item is not None else []
         if pending:
             channel.send("took", scenario_ids=(pending[0].scenario_id,))
+        unsent: list[ScenarioResult] = []
+        first_unsent = 0.0
+
+        def flush() -> None:
+            if unsent:
+                channel.send("results", results=tuple(unsent))
+                unsent.clear()
+
         while not channel.broken:
             if not pending:
+                flush()
                 try:
-                    entry = work_queue.get()
+                    entry = channel.queues()[0].get()
                 except MANAGER_GONE:
                     break
                 if entry is None:
@@ -351,11 +375,22 @@ def main(spec: WorkerSpec, work_queue: Any, event_queue: Any, stop_flag: Any = N
                 channel.send("took", scenario_ids=tuple(item.scenario_id for item in pending))
             if stop_flag is not None and stop_flag.value:
                 break  # Ctrl-C or --failfast: the parent reports the rest as not run
-            _run_one(batch, pending.pop(0), channel)
+            item = pending.pop(0)
+            if board is not None:
+                board.enter(spec.worker_id, item)
+            result = _run_one(batch, item)
+            if board is not None:
+                board.leave(spec.worker_id)
+            if not unsent:
+                first_unsent = time.monotonic()
+            unsent.append(result)
+            if not pending or time.monotonic() - first_unsent > FLUSH_SECONDS:
+                flush()
             ran += 1
             if spec.max_scenarios and ran >= spec.max_scenarios and not pending:
                 channel.send("recycle")
                 break
+        flush()
     finally:
         watchdog.stop()
         batch.finish()
