@@ -10,6 +10,7 @@ step lines without a Given/When/Then keyword (run as written, matched on the who
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -28,8 +29,7 @@ from .registry import relative_path
 LETTUCE_LANGUAGES = {"pt-br": "pt", "cz": "cs", "zh-cn": "zh-CN", "zh-tw": "zh-TW"}
 _LANGUAGE_LINE = re.compile(r"^\s*#\s*language\s*:\s*(\S+)\s*$", re.IGNORECASE)
 KEYWORDLESS_MARK = "* "
-CACHE_FORMAT = 2  # bump when the cached document's shape changes
-_CACHED_PATH = "\x00path\x00"  # stands for the file's path inside cached warnings
+CACHE_FORMAT = 3  # bump when the cached document's shape changes
 
 
 @dataclass
@@ -327,16 +327,26 @@ class _FeatureCompiler:
             in_background=ast["id"] in self.background_steps,
         )
 
-    def select_lines(self, items: list[WorkItem], lines: Sequence[int]) -> list[WorkItem]:
+
+@dataclass
+class ParsedFeature:
+    """One feature file, compiled: what the cache keeps between runs."""
+
+    shown: str
+    items: list[WorkItem]
+    warnings: list[str]
+    scenario_lines: list[int]
+    line_count: int
+
+    def select_lines(self, lines: Sequence[int]) -> list[WorkItem]:
         """``file.feature:LINE``: the scenario at (or containing) each line, or one outline row."""
         chosen: dict[str, WorkItem] = {}
         starts = sorted(self.scenario_lines)
-        last_line = len(_read(self.path).split("\n"))
         for wanted in lines:
-            hits = [item for item in items if item.is_outline_row and item.line == wanted]
-            if not hits and 1 <= wanted <= last_line:
+            hits = [item for item in self.items if item.is_outline_row and item.line == wanted]
+            if not hits and 1 <= wanted <= self.line_count:
                 owner = max((start for start in starts if start <= wanted), default=None)
-                hits = [item for item in items if item.scenario_line == owner]
+                hits = [item for item in self.items if item.scenario_line == owner]
             if not hits:
                 listing = ", ".join(str(start) for start in starts) or "none"
                 raise UsageError(
@@ -345,7 +355,7 @@ class _FeatureCompiler:
                 )
             for item in hits:
                 chosen.setdefault(item.scenario_id, item)
-        return [item for item in items if item.scenario_id in chosen]
+        return [item for item in self.items if item.scenario_id in chosen]
 
 
 def _dedent(text: str) -> str:
@@ -357,22 +367,9 @@ def load_features(paths: Sequence[str]) -> LoadedSuite:
     targets, suite_dirs = resolve_paths(paths)
     suite = LoadedSuite(suite_dirs=suite_dirs)
     for target in targets:
-        document, warnings = _parse_cached(target.path)
-        keywordless = document.pop("_pbdd_keywordless")
-        if keywordless:
-            shown = relative_path(str(target.path))
-            first = sorted(keywordless)
-            suite.warnings.append(
-                f"{shown}:{first[0]}: {len(first)} step line(s) without a Given/When/Then keyword "
-                f"(lines {', '.join(map(str, first[:8]))}{'...' if len(first) > 8 else ''}); "
-                "run as written, but standard Gherkin needs a keyword, e.g. '* ' or 'Given '"
-            )
-        suite.warnings.extend(warnings)
-        compiler = _FeatureCompiler(target.path, document, keywordless)
-        items = compiler.compile(len(suite.items))
-        if target.lines:
-            items = compiler.select_lines(items, target.lines)
-        suite.items.extend(items)
+        parsed = _load_cached(target.path)
+        suite.warnings.extend(parsed.warnings)
+        suite.items.extend(parsed.select_lines(target.lines) if target.lines else parsed.items)
         suite.feature_files.append(target.path)
     suite.items = [
         item if item.order == index else _with_order(item, index)
@@ -398,49 +395,83 @@ def cache_dir() -> Path | None:
     return Path(base) / "pbdd" / "features"
 
 
-def _cache_key(text: str) -> str:
+@functools.cache
+def _cache_salt() -> bytes:
     from importlib.metadata import PackageNotFoundError, version
+
+    from . import __version__
 
     try:
         gherkin_version = version("gherkin-official")
     except PackageNotFoundError:
         gherkin_version = "unknown"
-    digest = hashlib.sha256(f"{CACHE_FORMAT}|{gherkin_version}|".encode())
+    # the records' shape too, so a cache written by another build is never half-read
+    shape = ",".join(
+        name for record in (WorkItem, StepData, FeatureData) for name in record.__dataclass_fields__
+    )
+    return f"{CACHE_FORMAT}|{__version__}|{gherkin_version}|{shape}|".encode()
+
+
+def _cache_key(shown: str, text: str) -> str:
+    digest = hashlib.sha256(_cache_salt())
+    digest.update(shown.encode("utf-8") + b"\x00")
     digest.update(text.encode("utf-8"))
     return digest.hexdigest()
 
 
-def _parse_cached(path: Path) -> tuple[dict[str, Any], list[str]]:
-    """Parse a feature file, or take its parse from the cache when the text is unchanged.
+def _load_cached(path: Path) -> ParsedFeature:
+    """Compile a feature file, or take it from the cache when its text and path are unchanged.
 
     gherkin-official is the slowest part of loading a large suite, and most files do not
-    change between runs; the cache is keyed by the file's content and the parser's
-    version, and any problem with it just means parsing again.
+    change between runs; the cache is keyed by the file's content, its path as shown and
+    the versions of pbdd and the parser, and any problem with it just means parsing again.
     """
     text = _read(path)
+    shown = relative_path(str(path))
     directory = cache_dir()
-    key = _cache_key(text) if directory is not None else ""
+    key = _cache_key(shown, text) if directory is not None else ""
     if directory is not None:
         try:
             with open(directory / key, "rb") as file:
-                document, warnings = pickle.load(file)
-            shown = relative_path(str(path))
-            return document, [w.replace(_CACHED_PATH, shown) for w in warnings]
-        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
+                parsed = pickle.load(file)
+            if isinstance(parsed, ParsedFeature):
+                return parsed
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
             pass
-    warnings: list[str] = []
-    document = _parse_with_marks(path, text, warnings)
+    parsed = _compile_file(path, shown, text)
     if directory is not None:
-        shown = relative_path(str(path))
         try:
             directory.mkdir(parents=True, exist_ok=True)
             handle, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
             with os.fdopen(handle, "wb") as file:
-                pickle.dump((document, [w.replace(shown, _CACHED_PATH) for w in warnings]), file)
+                pickle.dump(parsed, file, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temp, directory / key)
         except OSError:
             pass  # a read-only home is no reason to fail a run
-    return document, warnings
+    return parsed
+
+
+def _compile_file(path: Path, shown: str, text: str) -> ParsedFeature:
+    warnings: list[str] = []
+    document = _parse_with_marks(path, text, warnings)
+    keywordless = document.pop("_pbdd_keywordless")
+    if keywordless:
+        first = sorted(keywordless)
+        warnings.insert(
+            0,
+            f"{shown}:{first[0]}: {len(first)} step line(s) without a Given/When/Then keyword "
+            f"(lines {', '.join(map(str, first[:8]))}{'...' if len(first) > 8 else ''}); "
+            "run as written, but standard Gherkin needs a keyword, e.g. '* ' or 'Given '",
+        )
+    compiler = _FeatureCompiler(path, document, keywordless)
+    items = compiler.compile(0)
+    return ParsedFeature(
+        shown=shown,
+        items=items,
+        warnings=warnings,
+        scenario_lines=list(compiler.scenario_lines),
+        line_count=len(text.split("\n")),
+    )
 
 
 def _parse_with_marks(path: Path, text: str, warnings: list[str]) -> dict[str, Any]:

@@ -174,10 +174,13 @@ class Step:
         self.described_at = Location(scenario.item.feature.path if scenario else "", data.line)
         self.defined_at: Location | None = None
         self.multiline = data.doc_string if data.doc_string is not None else ""
-        self.table = [list(row) for row in data.table]
-        self.keys = tuple(data.table[0]) if data.table else ()
-        rows = [dict(zip(self.keys, row, strict=False)) for row in data.table[1:]]
-        self.hashes = HashList(self.keys, rows)
+        if data.table:
+            self.table = [list(row) for row in data.table]
+            self.keys = tuple(data.table[0])
+            rows = [dict(zip(self.keys, row, strict=False)) for row in data.table[1:]]
+            self.hashes = HashList(self.keys, rows)
+        else:
+            self.table, self.keys, self.hashes = [], (), HashList((), ())
         self.status: str | None = None
         self.why: ReasonToFail | None = None
         self.duration = 0.0

@@ -737,7 +737,7 @@ class _Run:
             if event is not None:
                 self.handle(event)
             now = time.monotonic()
-            if event is None or now - last_check >= POLL_SECONDS:
+            if event is None or now - last_check >= POLL_SECONDS or not self.remaining:
                 last_check = now
                 self.check_slots()
                 self.check_progress()
