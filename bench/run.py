@@ -544,7 +544,11 @@ def build_command(
             "--junit-xml",
             str(junit),
         ]
-        return argv, suite / "pbdd", chain.pbdd_env or chain.env, [junit]
+        env = dict(chain.pbdd_env or chain.env)
+        # pbdd's parse cache lives with the suite: a "no history" run starts with it empty
+        # (a first run), a "history" run finds it filled (every later run of a project)
+        env["PBDD_CACHE_DIR"] = str(suite / "history" / f"cache-p{spec.procs}")
+        return argv, suite / "pbdd", env, [junit]
     if spec.tool == "behave":
         junit = run_dir / "junit"
         argv = [str(chain.bin("behave")), "features", "--format", "null", "--no-color"]
@@ -663,6 +667,7 @@ def run_one(
         history = suite / "history" / f"p{spec.procs}.json"
         history.parent.mkdir(exist_ok=True)
         history.unlink(missing_ok=True)
+        shutil.rmtree(suite / "history" / f"cache-p{spec.procs}", ignore_errors=True)
     try:
         m = run_measured(argv, cwd, env, timeout, run_dir)
     except OSError as exc:
@@ -971,8 +976,9 @@ def write_report(
         "",
         "Suites come from `bench/generate.py` (deterministic); every runner executes the same "
         "scenarios and step bodies. Within a round every runner runs once, in the order of the "
-        'tables; pbdd\'s "no history" run starts from a deleted history file and writes it, '
-        'the "history" run that follows reads it. Peak RSS is the kernel\'s high-water mark '
+        'tables; pbdd\'s "no history" run starts from a deleted history file and an empty parse '
+        "cache and writes both, "
+        'the "history" run that follows reads them. Peak RSS is the kernel\'s high-water mark '
         "(VmHWM) of the runner's own process, sampled every 0.1 s; tree RSS sums all its "
         "processes every 0.5 s. Raw data: `bench/work/results.json`, logs: `bench/work/`.",
         "",

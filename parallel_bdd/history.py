@@ -56,8 +56,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import filelock
-
 from parallel_bdd.errors import UsageError
 from parallel_bdd.messages import ERRORED, NOT_RUN, ScenarioResult
 
@@ -148,6 +146,8 @@ class HistoryStore:
             self._warn_unsaved(f"the directory {_shown(directory)} does not exist")
             return
         stamp = utc_timestamp(now)
+        import filelock  # here, not at import: a run that saves nothing never needs it
+
         try:
             with filelock.FileLock(str(self.lock_path), timeout=self.lock_timeout):
                 entries = self._read_current(for_update=True)
@@ -362,6 +362,8 @@ def merge_files(
             f"cannot write '{target}': the directory {_shown(target.parent)} does not exist"
         )
     lock_path = target.with_name(target.name + ".lock")
+    import filelock
+
     try:
         with filelock.FileLock(str(lock_path), timeout=LOCK_TIMEOUT):
             _write_atomically(target, merged)

@@ -397,14 +397,14 @@ def cache_dir() -> Path | None:
 
 @functools.cache
 def _cache_salt() -> bytes:
-    from importlib.metadata import PackageNotFoundError, version
+    import gherkin.parser
 
     from . import __version__
 
-    try:
-        gherkin_version = version("gherkin-official")
-    except PackageNotFoundError:
-        gherkin_version = "unknown"
+    # the parser module's identity stands for its version (cheaper than package metadata)
+    parser_file = Path(gherkin.parser.__file__)
+    stat = parser_file.stat()
+    gherkin_version = f"{parser_file}:{stat.st_size}:{stat.st_mtime_ns}"
     # the records' shape too, so a cache written by another build is never half-read
     shape = ",".join(
         name for record in (WorkItem, StepData, FeatureData) for name in record.__dataclass_fields__
