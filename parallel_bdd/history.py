@@ -46,17 +46,16 @@ machines is in ``merge_entries``.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from parallel_bdd.errors import UsageError
+from parallel_bdd.files import write_atomically
 from parallel_bdd.messages import ERRORED, NOT_RUN, ScenarioResult
 
 FORMAT_NAME = "pbdd-history"
@@ -391,23 +390,8 @@ def _read_strictly(path: Path) -> dict[str, HistoryEntry]:
 
 
 def _write_atomically(path: Path, entries: Mapping[str, HistoryEntry]) -> None:
-    """Write ``entries`` to ``path`` so that a reader sees either the old file or the new one."""
-    target = Path(os.path.realpath(path))  # a symlinked history keeps its link
-    temp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    # 0o666 less the umask, like any new file; an existing history keeps its own mode below.
-    descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            stream.write(render_history(entries))
-            stream.flush()
-            os.fsync(stream.fileno())
-        with contextlib.suppress(FileNotFoundError):
-            os.chmod(temp, target.stat().st_mode & 0o7777)
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    """Write ``entries`` so that a reader sees either the old file or the new one."""
+    write_atomically(path, render_history(entries).encode("utf-8"), keep_mode=True)
 
 
 def render_history(entries: Mapping[str, HistoryEntry]) -> str:

@@ -51,6 +51,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from parallel_bdd.files import write_atomically
 from parallel_bdd.messages import (
     AMBIGUOUS,
     ERRORED,
@@ -64,10 +65,16 @@ from parallel_bdd.messages import (
     StepResult,
     WorkItem,
 )
+from parallel_bdd.reporting.records import (
+    Record,
+    group_attempts,
+    group_by_feature,
+    strip_ansi,
+    verdict,
+)
 
 __all__ = ["write_cucumber_json"]
 
-Record = tuple[WorkItem, ScenarioResult]
 JsonDict = dict[str, Any]
 
 _IMAGE_TYPES = {
@@ -77,7 +84,6 @@ _IMAGE_TYPES = {
     ".gif": "image/gif",
     ".webp": "image/webp",
 }
-_ANSI_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[0-~]")
 # Control characters JSON can escape but report tools (XML-based ones, HTML) choke on.
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SLUG_CHARS = re.compile(r"[\s'_,!]")
@@ -91,16 +97,16 @@ def write_cucumber_json(path: str | os.PathLike[str], records: Sequence[Record])
     Parent directories are created. See the module docstring for the shape and for how
     errored, not-run and retried scenarios and artifacts are reported.
     """
-    document = [_feature(feature_records) for feature_records in _group_by_feature(records)]
+    document = [_feature(feature_records) for feature_records in group_by_feature(records)]
     data = json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
-    _write_atomically(Path(path), data)
+    write_atomically(Path(path), data)
 
 
 def _feature(records: list[Record]) -> JsonDict:
     feature = records[0][0].feature
     feature_id = _slug(feature.name)
     elements: list[JsonDict] = []
-    for attempts in _group_attempts(records):
+    for attempts in group_attempts(records):
         elements.extend(_elements(feature_id, attempts))
     return {
         "uri": feature.path,
@@ -116,7 +122,7 @@ def _feature(records: list[Record]) -> JsonDict:
 
 def _elements(feature_id: str, attempts: list[Record]) -> list[JsonDict]:
     """The background element (if any) and the scenario element of one scenario."""
-    item, result = _verdict(attempts)
+    item, result = verdict(attempts)
     merged = _merged_steps(item, result)
     background = [_step(item, src, step, result) for src, step in merged if src.in_background]
     steps = [_step(item, src, step, result) for src, step in merged if not src.in_background]
@@ -265,12 +271,6 @@ def _attempts_note(attempts: list[Record]) -> str:
     return _clean("\n".join(parts))
 
 
-def _verdict(attempts: list[Record]) -> Record:
-    """The attempt whose status is the scenario's: the last one that ran."""
-    ran = [record for record in attempts if record[1].status != NOT_RUN]
-    return ran[-1] if ran else attempts[-1]
-
-
 def _element_id(feature_id: str, item: WorkItem) -> str:
     if item.is_outline_row:
         return f"{feature_id};{_slug(item.template_name or item.name)};;{item.outline_index + 2}"
@@ -302,39 +302,4 @@ def _utc_timestamp(epoch: float) -> str:
 
 def _clean(text: str) -> str:
     """``text`` without ANSI escapes and control characters (tab and newlines stay)."""
-    return _CONTROL_CHARS.sub("", _ANSI_ESCAPE.sub("", text))
-
-
-def _group_by_feature(records: Sequence[Record]) -> list[list[Record]]:
-    groups: dict[str, list[Record]] = {}
-    for record in records:
-        groups.setdefault(record[0].feature.path, []).append(record)
-    return list(groups.values())
-
-
-def _group_attempts(records: list[Record]) -> list[list[Record]]:
-    """One list per scenario id (first-appearance order), attempts in attempt order."""
-    groups: dict[str, list[Record]] = {}
-    for record in records:
-        groups.setdefault(record[1].scenario_id or record[0].scenario_id, []).append(record)
-    return [sorted(group, key=lambda record: record[1].attempt) for group in groups.values()]
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a sibling temp file and ``os.replace``.
-
-    A reader (a CI uploading artifacts, a second run) never sees half a report.
-    ``os.open`` with mode 0o666 keeps the user's umask, unlike ``tempfile``'s 0o600.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+    return _CONTROL_CHARS.sub("", strip_ansi(text))

@@ -55,6 +55,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from parallel_bdd.files import write_atomically
 from parallel_bdd.messages import (
     AMBIGUOUS,
     ERRORED,
@@ -66,17 +67,17 @@ from parallel_bdd.messages import (
     StepResult,
     WorkItem,
 )
+from parallel_bdd.reporting.records import (
+    Record,
+    group_attempts,
+    group_by_feature,
+    strip_ansi,
+    verdict,
+)
 
 __all__ = ["write_junit_xml", "xml_safe"]
 
-Record = tuple[WorkItem, ScenarioResult]
 
-# CSI (colours, cursor moves), OSC (terminal titles, hyperlinks) and two-byte escapes.
-_ANSI_ESCAPE = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI ... final byte
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC ... BEL or ST
-    r"|\x1b[0-~]"  # two-byte escapes (ESC c, ESC 7, ...)
-)
 _XML_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _EXCEPTION_NAME = re.compile(r"^([A-Za-z_][\w.]*)(?::|$)")
 _FAILED_STATUSES = (FAILED, UNDEFINED, AMBIGUOUS)
@@ -84,7 +85,7 @@ _FAILED_STATUSES = (FAILED, UNDEFINED, AMBIGUOUS)
 
 def xml_safe(text: str) -> str:
     """``text`` without ANSI escapes and without the characters XML 1.0 cannot hold."""
-    return _XML_FORBIDDEN.sub("", _ANSI_ESCAPE.sub("", text))
+    return _XML_FORBIDDEN.sub("", strip_ansi(text))
 
 
 def write_junit_xml(
@@ -105,7 +106,7 @@ def write_junit_xml(
     buffer = io.BytesIO()
     ET.ElementTree(root).write(buffer, encoding="utf-8", xml_declaration=True)
     buffer.write(b"\n")
-    _write_atomically(Path(path), buffer.getvalue())
+    write_atomically(Path(path), buffer.getvalue())
 
 
 def _build_tree(records: Sequence[Record], *, wall_time: float, suite_name: str) -> ET.Element:
@@ -113,7 +114,7 @@ def _build_tree(records: Sequence[Record], *, wall_time: float, suite_name: str)
     totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
     starts: list[float] = []
     hostname = xml_safe(socket.gethostname())
-    for feature_records in _group_by_feature(records):
+    for feature_records in group_by_feature(records):
         suite = _testsuite(feature_records, hostname)
         root.append(suite)
         for key in totals:
@@ -131,7 +132,7 @@ def _testsuite(records: list[Record], hostname: str) -> ET.Element:
     feature = records[0][0].feature
     suite = ET.Element("testsuite", name=xml_safe(feature.name or feature.path))
     counts = dict.fromkeys(("failures", "errors", "skipped"), 0)
-    attempts_by_scenario = _group_attempts(records)
+    attempts_by_scenario = group_attempts(records)
     total_time = 0.0
     starts = [result.started_at for _, result in records if result.started_at]
     for attempts in attempts_by_scenario:
@@ -157,7 +158,7 @@ def _testsuite(records: list[Record], hostname: str) -> ET.Element:
 
 def _testcase(attempts: list[Record]) -> tuple[ET.Element, str]:
     """The ``<testcase>`` of one scenario (all its attempts) and its verdict status."""
-    item, final = _verdict(attempts)
+    item, final = verdict(attempts)
     earlier = [result for _, result in attempts if result is not final and result.failed]
     flaky = final.status == PASSED and bool(earlier)
     case = ET.Element(
@@ -183,19 +184,13 @@ def _testcase(attempts: list[Record]) -> tuple[ET.Element, str]:
         if value:
             ET.SubElement(properties_element, "property", name=name, value=xml_safe(value))
 
-    verdict = _verdict_element(item, final)
-    if verdict is not None:
-        case.append(verdict)
+    verdict_element = _verdict_element(item, final)
+    if verdict_element is not None:
+        case.append(verdict_element)
     for result in earlier:
         case.append(_interim_element(item, result, flaky=flaky))
     _add_output(case, final)
     return case, final.status
-
-
-def _verdict(attempts: list[Record]) -> Record:
-    """The attempt whose status is the scenario's: the last one that ran."""
-    ran = [record for record in attempts if record[1].status != NOT_RUN]
-    return ran[-1] if ran else attempts[-1]
 
 
 def _case_name(item: WorkItem) -> str:
@@ -310,44 +305,9 @@ def _exception_name(error: str) -> str:
     return match.group(1) if match else ""
 
 
-def _group_by_feature(records: Sequence[Record]) -> list[list[Record]]:
-    groups: dict[str, list[Record]] = {}
-    for record in records:
-        groups.setdefault(record[0].feature.path, []).append(record)
-    return list(groups.values())
-
-
-def _group_attempts(records: list[Record]) -> list[list[Record]]:
-    """One list per scenario id (first-appearance order), attempts in attempt order."""
-    groups: dict[str, list[Record]] = {}
-    for record in records:
-        groups.setdefault(record[1].scenario_id or record[0].scenario_id, []).append(record)
-    return [sorted(group, key=lambda record: record[1].attempt) for group in groups.values()]
-
-
 def _seconds(value: float) -> str:
     return f"{max(value, 0.0):.3f}"
 
 
 def _timestamp(epoch: float) -> str:
     return datetime.fromtimestamp(epoch).replace(microsecond=0).isoformat()
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a sibling temp file and ``os.replace``.
-
-    A reader (a CI uploading artifacts, a second run) never sees half a report.
-    ``os.open`` with mode 0o666 keeps the user's umask, unlike ``tempfile``'s 0o600.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
