@@ -15,9 +15,9 @@ ambiguity and the step fails as *ambiguous*, naming every candidate.
 
 from __future__ import annotations
 
-import inspect
 import os
 import re
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +29,8 @@ StepFunction = Callable[..., Any]
 
 def describe_location(function: Any) -> str:
     """``file:line`` of a function, the file relative to the current directory."""
-    function = inspect.unwrap(function)
+    while hasattr(function, "__wrapped__"):  # functools.wraps chains, as inspect.unwrap
+        function = function.__wrapped__
     code = getattr(function, "__code__", None) or getattr(
         getattr(function, "__func__", None), "__code__", None
     )
@@ -155,7 +156,7 @@ STEPS = StepRegistry()
 
 
 def _pattern_from_function(function: StepFunction) -> str:
-    doc = inspect.getdoc(function)
+    doc = function.__doc__  # inspect is not imported here: every worker would pay for it
     if doc:
         return doc.strip()
     name = function.__name__.replace("_", " ")
@@ -192,7 +193,7 @@ def steps(cls: type) -> type:
             if name.startswith("_") or name in excluded:
                 continue
             attribute = getattr(self, name)
-            if inspect.ismethod(attribute) or inspect.isfunction(attribute):
+            if isinstance(attribute, (types.MethodType, types.FunctionType)):
                 STEPS.add(_pattern_from_function(attribute), attribute)
 
     cls.__init__ = __init__  # type: ignore[method-assign]
