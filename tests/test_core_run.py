@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import pytest
@@ -80,12 +81,16 @@ def test_passing_suite_exits_0_and_parallel_matches_serial(suite):
     suite.steps(APPLE_STEPS)
     serial = suite.run("features", "--no-history", "-v", "2")
     parallel = suite.run("features", "--no-history", "-v", "2", "-p", "2")
-    assert serial.returncode == 0, serial.output
-    assert parallel.returncode == 0, parallel.output
-    for run in (serial, parallel):
+    four = suite.run("features", "--no-history", "-v", "2", "-p", "4")
+    auto = suite.run("features", "--no-history", "-v", "2", "-p", "auto")
+    for run in (serial, parallel, four, auto):
+        assert run.returncode == 0, run.output
         assert "4 scenarios (4 passed)" in run.stdout
         assert "12 steps (12 passed)" in run.stdout
     assert "on 2 workers" in parallel.stdout
+    assert "on 4 workers" in four.stdout
+    cores = min(os.cpu_count() or 1, 4)
+    assert (f"on {cores} workers" if cores > 1 else "on 1 process") in auto.stdout
     assert re.search(r"Eat one \.\.\. OK \(\d+\.\d\d s, worker [01]\)", parallel.stdout)
 
 
@@ -281,7 +286,7 @@ def test_python_m_and_console_script_both_work(suite):
 def test_output_blocks_never_interleave_in_parallel(suite):
     scenarios = "".join(
         f"  Scenario: s{i}\n    Given I print {i}\n    And I print {i}\n    And I print {i}\n"
-        for i in range(8)
+        for i in range(12)
     )
     suite.feature("p.feature", "Feature: P\n" + scenarios)
     suite.steps(
@@ -290,17 +295,19 @@ def test_output_blocks_never_interleave_in_parallel(suite):
         from parallel_bdd import step
         @step(r"I print (\\d+)")
         def p(step, n):
-            print("line from", n)
+            for _ in range(50):
+                print("line from", n)
             time.sleep(0.02)
             assert n != "5", "five fails"
         """
     )
-    run = suite.run("features", "-p", "3", "-v", "3", "--no-history")
+    run = suite.run("features", "-p", "4", "-v", "3", "--no-history")
     assert run.returncode == 1
+    assert "on 4 workers" in run.stdout
     blocks = [b for b in run.stdout.split("\n\n") if "Scenario: s" in b and "I print" in b]
-    assert len(blocks) == 8
+    assert len(blocks) == 12
     for block in blocks:
-        number = re.search(r"Scenario: s(\d)", block).group(1)
-        steps = re.findall(r"I print (\d)", block)
+        number = re.search(r"Scenario: s(\d+)", block).group(1)
+        steps = re.findall(r"I print (\d+)", block)
         assert steps == [number] * 3, block
-        assert set(re.findall(r"line from (\d)", block)) <= {number}
+        assert set(re.findall(r"line from (\d+)", block)) <= {number}
