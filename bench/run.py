@@ -29,6 +29,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -916,16 +917,7 @@ def write_report(
         lines += [f"- {tool}: {why}" for tool, why in chain.missing.items()]
 
     if startup:
-        lines += ["", "## Start-up", "", "| command | runs | min s | median s |"]
-        lines += ["| --- | --- | --- | --- |"]
-        for label, times, note in startup:
-            if times:
-                lines.append(
-                    f"| `{label}` | {len(times)} | {min(times):.3f} | "
-                    f"{statistics.median(times):.3f} |"
-                )
-            else:
-                lines.append(f"| `{label}` | 0 | – | {note} |")
+        lines += [""] + startup_lines(startup)
 
     for profile, rows in results.items():
         info = infos[profile]
@@ -1051,15 +1043,52 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--no-install", action="store_true", help="use bench/.venv as it is (no pip)"
     )
+    parser.add_argument(
+        "--startup-only",
+        action="store_true",
+        help="only measure start-up and replace that table in --out",
+    )
     args = parser.parse_args(argv)
     args.profiles = [p.strip() for p in args.profiles.split(",") if p.strip()]
     unknown = [p for p in args.profiles if p not in generate.PROFILES]
     if unknown:
         parser.error(f"unknown profile(s) {unknown}; choose from {generate.PROFILES}")
     args.procs = [int(p) for p in args.procs.split(",") if p.strip()]
+    if args.startup_only and not args.out.exists():
+        parser.error(f"--startup-only updates the start-up table of {args.out}, which is missing")
     if args.repeat < 1 or args.scale <= 0:
         parser.error("--repeat must be >= 1 and --scale > 0")
     return args
+
+
+def startup_lines(startup: list[tuple[str, list[float], str]]) -> list[str]:
+    lines = [
+        "## Start-up",
+        "",
+        "| command | runs | min s | median s |",
+        "| --- | --- | --- | --- |",
+    ]
+    for label, times, note in startup:
+        if times:
+            lines.append(
+                f"| `{label}` | {len(times)} | {min(times):.3f} | {statistics.median(times):.3f} |"
+            )
+        else:
+            lines.append(f"| `{label}` | 0 | – | {note} |")
+    return lines
+
+
+def replace_startup_section(path: Path, startup: list[tuple[str, list[float], str]]) -> None:
+    """``--startup-only``: measure start-up again and replace that table in a report."""
+    text = path.read_text()
+    section = "\n".join(startup_lines(startup)) + "\n"
+    start = text.find("## Start-up\n")
+    if start < 0:
+        path.write_text(text.rstrip("\n") + "\n\n" + section)
+        return
+    end = text.find("\n## ", start + 1)
+    rest = text[end + 1 :] if end >= 0 else ""
+    path.write_text(text[:start] + section + ("\n" + rest if rest else ""))
 
 
 def measure_startup(chain: Toolchain) -> list[tuple[str, list[float], str]]:
@@ -1076,11 +1105,28 @@ def measure_startup(chain: Toolchain) -> list[tuple[str, list[float], str]]:
                 chain.env,
             )
         )
+    cwd_of: dict[str, Path] = {}
+    if chain.pbdd:
+        # A pool's fixed cost: four no-op scenarios on four workers, the whole run timed.
+        suite = Path(tempfile.mkdtemp(prefix="pbdd-bench-pool-"))
+        (suite / "features").mkdir()
+        (suite / "features" / "pool.feature").write_text(
+            "Feature: Pool\n"
+            + "".join(f"  Scenario: s{i}\n    Given a no-op step\n" for i in range(4))
+        )
+        (suite / "features" / "steps.py").write_text(
+            "from parallel_bdd import step\n\n\n@step('a no-op step')\ndef noop(step):\n    pass\n"
+        )
+        for method in ("spawn", "forkserver"):
+            label = f"pbdd -p 4 on 4 no-op scenarios (--start-method {method})"
+            argv = chain.pbdd + ["features", "-p", "4", "-v", "0", "--no-history"]
+            commands.append((label, argv + ["--start-method", method], chain.pbdd_env))
+            cwd_of[label] = suite
     out = []
     for label, argv, env in commands:
         times, note = [], ""
         for _ in range(STARTUP_SAMPLES):
-            code, text, secs = quick_run(argv, 60, env=env)
+            code, text, secs = quick_run(argv, 60, env=env, cwd=cwd_of.get(label))
             if code != 0:
                 note = f"failed: {tail(text, 2)}"
                 break
@@ -1104,6 +1150,10 @@ def main(argv: list[str] | None = None) -> int:
     for tool, why in chain.missing.items():
         log(f"unavailable: {tool}: {why}")
     startup = measure_startup(chain)
+    if args.startup_only:
+        replace_startup_section(args.out, startup)
+        log(f"updated the start-up table of {rel(args.out.resolve())}")
+        return 0
 
     specs = runner_specs(args.procs, args.peer_procs)
     if args.runners:
