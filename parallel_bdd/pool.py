@@ -189,8 +189,9 @@ class WorkerPool:
                 return run.loop()
             finally:
                 run.close_pipes()
-                if manager._process is not None:  # type: ignore[attr-defined]
-                    manager.shutdown()
+                shutdown = getattr(manager, "shutdown", None)  # only once it has started
+                if shutdown is not None:
+                    shutdown()
                 shutil.rmtree(self.run_dir, ignore_errors=True)  # worker logs, stack dumps
 
 
