@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,6 @@ class RunOptions:
     coverage_html: str | None = None
     requeue_crashed: int = 0
     slow_step_warning: float = 0.0
-    warnings: list[str] = field(default_factory=list)
 
     @property
     def parallel(self) -> bool:

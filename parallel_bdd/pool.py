@@ -81,7 +81,6 @@ def describe_exit(code: int | None) -> str:
 class PoolOutcome:
     results: list[ScenarioResult] = field(default_factory=list)  # every attempt, in order
     hook_failures: list[HookFailure] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
     not_run: list[str] = field(default_factory=list)
     interrupted: bool = False
     killed: bool = False
