@@ -113,7 +113,7 @@ class ShardType(click.ParamType):
     "--timeout",
     type=click.FloatRange(min=0),
     default=0.0,
-    help="Seconds a scenario may run before its worker is killed (0: no limit).",
+    help="Seconds a scenario may run; then it errors with the stack where it hung (0: no limit).",
 )
 @click.option(
     "--grace",
