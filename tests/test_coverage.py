@@ -14,6 +14,8 @@ Feature: Calculator
     When I subtract 3 from 5
   Scenario: divide
     When I divide 6 by 3
+  Scenario: add again
+    When I add 4 and 5
 """
 
 CALC = """
@@ -64,7 +66,7 @@ def covered_lines(suite) -> dict[str, list[int]]:
     return {name.rsplit("/", 1)[-1]: info["executed_lines"] for name, info in data["files"].items()}
 
 
-def test_coverage_is_the_same_serial_and_parallel(suite):
+def test_coverage_is_the_same_with_one_and_four_processes(suite):
     suite.feature("calc.feature", FEATURE)
     suite.write("lib/calc.py", CALC)
     suite.steps("import sys, os\nsys.path.insert(0, os.path.abspath('lib'))\n" + STEPS)
@@ -75,7 +77,7 @@ def test_coverage_is_the_same_serial_and_parallel(suite):
     parallel = suite.run(
         "features",
         "-p",
-        "2",
+        "4",
         "--coverage-source",
         "lib",
         "--coverage-html",
@@ -83,6 +85,7 @@ def test_coverage_is_the_same_serial_and_parallel(suite):
         "--no-history",
     )
     assert parallel.returncode == 0, parallel.output
+    assert "on 4 workers" in parallel.stdout
     parallel_lines = covered_lines(suite)
     assert serial_lines == parallel_lines
     executed = parallel_lines["calc.py"]
