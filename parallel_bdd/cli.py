@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -458,6 +459,67 @@ def _load_and_run(
         hook_failures.extend(serial.hook_failures)
         interrupted = serial.interrupted
     wall_time = time.perf_counter() - started
+    with _LateInterrupts(reporter) as late:
+        code = _finish_run(
+            options,
+            reporter,
+            items,
+            results,
+            attempts,
+            hook_failures,
+            wall_time,
+            processes,
+            interrupted or late.pressed,
+            all_workers_failed,
+            history_store,
+            late,
+        )
+    return EXIT_INTERRUPTED if late.pressed else code
+
+
+class _LateInterrupts:
+    """Ctrl-C after the scenarios ran: after.all, the report and the history still happen.
+
+    The first press is recorded (the run then exits 130); a second one stops at once.
+    """
+
+    def __init__(self, reporter: ConsoleReporter) -> None:
+        self.reporter = reporter
+        self.pressed = 0
+        self._previous: Any = None
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        self.pressed += 1
+        if self.pressed > 1:
+            raise KeyboardInterrupt
+        self.reporter.notice(
+            "Interrupted: finishing after.all, the report and the history "
+            "(press Ctrl-C again to stop at once)"
+        )
+
+    def __enter__(self) -> _LateInterrupts:
+        self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        signal.signal(signal.SIGINT, self._previous)
+
+
+def _finish_run(
+    options: RunOptions,
+    reporter: ConsoleReporter,
+    items: list[WorkItem],
+    results: dict[str, ScenarioResult],
+    attempts: dict[str, list[ScenarioResult]],
+    hook_failures: list[HookFailure],
+    wall_time: float,
+    processes: int,
+    interrupted: bool | int,
+    all_workers_failed: bool,
+    history_store: Any,
+    late: _LateInterrupts,
+) -> int:
+    """after.all, the console report, JUnit/Cucumber JSON, the history; the exit code."""
 
     in_file_order = sorted(items, key=lambda item: item.order)
     records = [
@@ -473,7 +535,7 @@ def _load_and_run(
     ]
     total = total_from_results(records)
     total.time_elapsed = wall_time
-    total.interrupted = interrupted
+    total.interrupted = bool(interrupted)
     try:
         HOOKS.call("after", "all", total)
     except Exception as error:
@@ -485,6 +547,7 @@ def _load_and_run(
 
     reporter.failures(records)
     reporter.hook_failures(hook_failures)
+    interrupted = interrupted or late.pressed
     reason = "Interrupted" if interrupted else ("--failfast" if options.failfast else "")
     reporter.summary(
         records, total, wall_time=wall_time, processes=processes, interrupted_reason=reason

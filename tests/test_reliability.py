@@ -660,3 +660,37 @@ def test_two_runs_in_one_directory_both_save_their_history(suite):
     assert sorted(recorded) == sorted(f"features/fruit.feature::{name}" for name, _ in scenarios)
     assert all(entry["status"] == "passed" for entry in recorded.values())
     assert not Path(suite.root, ".scenarios.bak").exists()
+
+
+def test_ctrl_c_during_after_all_still_reports_saves_history_and_exits_130(suite):
+    suite.feature("late.feature", "Feature: Late\n  Scenario: quick\n    Given I pass\n")
+    suite.steps(
+        """
+        import time
+        from parallel_bdd import step, after
+
+        @step("I pass")
+        def passes(step):
+            pass
+
+        @after.all
+        def slow_teardown(total):
+            open("in-after-all", "w").close()
+            time.sleep(1.5)
+            open("after-all-done", "w").close()
+        """
+    )
+    process = suite.popen("features", "-v", "2")
+    deadline = time.monotonic() + 60
+    while not (suite.root / "in-after-all").exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "after.all never started"
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stdout + stderr
+    assert (suite.root / "after-all-done").exists()  # after.all was allowed to finish
+    assert "1 scenario (1 passed)" in stdout
+    assert "finishing after.all, the report and the history" in stderr
+    history = json.loads((suite.root / ".scenarios").read_text())["scenarios"]
+    assert "features/late.feature::quick" in history
