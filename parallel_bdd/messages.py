@@ -156,7 +156,7 @@ class HookFailure:
 class WorkerEvent:
     """What a worker tells the parent besides results (pool.py reads these)."""
 
-    kind: str  # "ready", "took", "results", "hook_failure", "warning", "recycle", "done"
+    kind: str  # "batch", "ready", "took", "results", "hook_failure", "warning", "recycle", "done"
     worker_id: int
     scenario_ids: tuple[str, ...] = ()  # "took": the queue entry's scenarios, in run order
     results: tuple[ScenarioResult, ...] = ()  # "results": finished scenarios of the entry

@@ -105,6 +105,7 @@ class _Slot:
     assigned: WorkItem | None = None  # a crashed scenario this slot's fresh worker runs first
     notes: list[str] = field(default_factory=list)  # warnings about the running scenario
     ahead: list[str] = field(default_factory=list)  # taken, no result yet; [0] is running
+    batch_at: float = 0.0  # when its before.batch started ("batch"); "ready" once it ended
 
 
 class Interrupts:
@@ -227,6 +228,7 @@ class _Run:
         self.cleaned: set[int] = set()  # reaped workers whose group was killed once more
         self.stopping = False  # dispatch stopped (Ctrl-C or --failfast)
         self.sentinels_sent = False
+        self.sentinels_at = 0.0
         self.idle_since = 0.0
         self.manager_gone = False
 
@@ -272,6 +274,7 @@ class _Run:
         slot.running, slot.ready, slot.recycling, slot.ran = "", False, False, 0
         slot.notes = []
         slot.ahead = []
+        slot.batch_at = 0.0
         self.outcome.workers_started += 1
 
     def kill_group(self, slot: _Slot) -> None:
@@ -435,6 +438,7 @@ class _Run:
             if not slot.done:
                 self.work_queue.put(None)
         self.sentinels_sent = True
+        self.sentinels_at = time.monotonic()
 
     def stop_dispatch(self, reason: str) -> None:
         if self.stopping:
@@ -487,7 +491,9 @@ class _Run:
         slot = self.slots[event.worker_id]
         if event.pid and event.pid != slot.pid:
             return  # a late event from a worker that was already replaced
-        if event.kind == "ready":
+        if event.kind == "batch":
+            slot.batch_at = time.monotonic()
+        elif event.kind == "ready":
             slot.ready = True
         elif event.kind == "took":
             slot.ahead = list(event.scenario_ids)
@@ -638,6 +644,44 @@ class _Run:
                 self.pool.timeout and slot.running and now - slot.running_since > self.pool.timeout
             ):
                 self.on_timeout(slot)
+            elif self.pool.timeout and self.batch_hook_hangs(slot, now):
+                self.on_batch_timeout(slot)
+
+    def batch_hook_hangs(self, slot: _Slot, now: float) -> bool:
+        """--timeout bounds before.batch and after.batch too, each on its own."""
+        if slot.running or slot.ahead or slot.retired:
+            return False
+        if not slot.ready:  # still in before.batch
+            return bool(slot.batch_at) and now - slot.batch_at > self.pool.timeout
+        # after.batch: it got its end-of-work marker and has not said "done"
+        return self.sentinels_sent and now - self.sentinels_at > self.pool.timeout
+
+    def on_batch_timeout(self, slot: _Slot) -> None:
+        self.drain_events()
+        if (
+            slot.done
+            or slot.running
+            or slot.ahead
+            or not self.batch_hook_hangs(slot, time.monotonic())
+        ):
+            return  # it moved on meanwhile
+        hook = "after.batch" if slot.ready else "before.batch"
+        timeout = self.pool.timeout
+        stack = self.stack_of(slot)
+        failure = HookFailure(
+            hook,
+            f"{hook} on worker {slot.worker_id} did not finish within --timeout {timeout:g} s",
+            f"Stack of worker {slot.worker_id} when the timeout fired:\n{stack}",
+            slot.worker_id,
+        )
+        self.outcome.hook_failures.append(failure)
+        self.pool.on_notice(f"{failure.error}; killing the worker")
+        self.kill_group(slot)
+        if slot.process is not None:
+            slot.process.join(5)
+        if hook == "before.batch":
+            slot.retired = True  # a fresh worker's before.batch would hang again
+        slot.done = True
 
     def check_progress(self) -> None:
         """Send the end-of-work sentinels; settle scenarios a dying worker took with it."""

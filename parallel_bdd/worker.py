@@ -336,11 +336,12 @@ def main(
     set_worker_world(spec.worker_id, spec.port_number, spec.artifacts_dir)
 
     batch = Batch(spec.worker_id, capture_fds=True, on_hook_failure=report_failure)
-    channel.send("ready")
+    channel.send("batch")  # before.batch starts now (--timeout bounds it)
     if not batch.start():
         coverage_support.finish(recorder)
         channel.send("done", message="before.batch failed")
         return
+    channel.send("ready")
     watchdog = SlowStepWatchdog(
         batch,
         spec.slow_step_warning,

@@ -694,3 +694,34 @@ def test_ctrl_c_during_after_all_still_reports_saves_history_and_exits_130(suite
     assert "finishing after.all, the report and the history" in stderr
     history = json.loads((suite.root / ".scenarios").read_text())["scenarios"]
     assert "features/late.feature::quick" in history
+
+
+@pytest.mark.parametrize("hook", ["before", "after"])
+def test_timeout_bounds_a_hanging_batch_hook(suite, hook):
+    scenarios = "".join(f"  Scenario: s{i}\n    Given I pass\n" for i in range(4))
+    suite.feature("batch.feature", "Feature: Batch\n" + scenarios)
+    suite.steps(
+        f"""
+        import time
+        from parallel_bdd import step, {hook}, world
+
+        @step("I pass")
+        def passes(step):
+            time.sleep(0.1)
+
+        def stuck_in_batch_hook():
+            time.sleep(120)
+
+        @{hook}.batch
+        def hangs_on_worker_one():
+            if world.worker_id == 1:
+                stuck_in_batch_hook()
+        """
+    )
+    started = time.monotonic()
+    run = suite.run("features", "-p", "2", "--timeout", "3", "--no-history", timeout=90)
+    assert time.monotonic() - started < 60
+    assert run.returncode == 1, run.output
+    assert "4 scenarios (4 passed)" in run.stdout  # worker 0 ran whatever worker 1 could not
+    assert f"{hook}.batch on worker 1 did not finish within --timeout 3 s" in run.output
+    assert "in stuck_in_batch_hook" in run.output
