@@ -577,20 +577,21 @@ def _write_reports(
     wall_time: float,
     reporter: ConsoleReporter,
 ) -> None:
-    ran = [(item, result) for item, result in records]
     if options.junit_xml:
         from .reporting.junit import write_junit_xml
 
         _guarded_write(
             reporter,
             options.junit_xml,
-            lambda: write_junit_xml(options.junit_xml, ran, wall_time=wall_time),
+            lambda: write_junit_xml(options.junit_xml, records, wall_time=wall_time),
         )
     if options.cucumber_json:
         from .reporting.cucumber_json import write_cucumber_json
 
         _guarded_write(
-            reporter, options.cucumber_json, lambda: write_cucumber_json(options.cucumber_json, ran)
+            reporter,
+            options.cucumber_json,
+            lambda: write_cucumber_json(options.cucumber_json, records),
         )
 
 

@@ -36,9 +36,13 @@ class HookRegistry:
         self._hooks: dict[tuple[str, str], list[HookFunction]] = {}
         self._seen: set[tuple[str, str, str, int]] = set()
 
+    @staticmethod
+    def _when(when: str, point: str) -> str:
+        # lettuce registers before.outline and after.outline into the same list
+        return "after" if point == "outline" else when
+
     def register(self, when: str, point: str, function: HookFunction) -> HookFunction:
-        if point == "outline":
-            when = "after"  # lettuce registers both names into the same list
+        when = self._when(when, point)
         code = getattr(function, "__code__", None)
         if code is not None:
             # lettuce ignores a function already registered from the same file and line,
@@ -50,14 +54,9 @@ class HookRegistry:
         self._hooks.setdefault((when, point), []).append(function)
         return function
 
-    def get(self, when: str, point: str) -> tuple[HookFunction, ...]:
-        if point == "outline":
-            when = "after"
-        return tuple(self._hooks.get((when, point), ()))
-
     def call(self, when: str, point: str, *args: Any) -> None:
         """Call every hook of (when, point); the first exception propagates."""
-        hooks = self._hooks.get(("after" if point == "outline" else when, point))
+        hooks = self._hooks.get((self._when(when, point), point))
         if hooks:
             for function in tuple(hooks):  # a hook may register another hook
                 function(*args)

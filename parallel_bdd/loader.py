@@ -225,7 +225,7 @@ class _FeatureCompiler:
             elif "rule" in child:
                 self._index(child["rule"].get("children", ()))
 
-    def compile(self, order_start: int) -> list[WorkItem]:
+    def compile(self) -> list[WorkItem]:
         from gherkin.pickles.compiler import Compiler
 
         feature = self.document.get("feature")
@@ -280,7 +280,7 @@ class _FeatureCompiler:
                     outline_keys=keys,
                     outline_values=_cells(row),
                     outline_index=row_index,
-                    order=order_start + len(items),
+                    order=len(items),  # within the file; load_features numbers the whole run
                 )
             else:
                 item = WorkItem(
@@ -293,7 +293,7 @@ class _FeatureCompiler:
                     steps=steps,
                     scenario_line=scenario_line,
                     template_name=node["name"],
-                    order=order_start + len(items),
+                    order=len(items),  # within the file; load_features numbers the whole run
                 )
             items.append(item)
         return items
@@ -464,7 +464,7 @@ def _compile_file(path: Path, shown: str, text: str) -> ParsedFeature:
             "run as written, but standard Gherkin needs a keyword, e.g. '* ' or 'Given '",
         )
     compiler = _FeatureCompiler(path, document, keywordless)
-    items = compiler.compile(0)
+    items = compiler.compile()
     return ParsedFeature(
         shown=shown,
         items=items,

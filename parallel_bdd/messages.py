@@ -130,10 +130,6 @@ class ScenarioResult:
         return self.status in SCENARIO_FAILURES
 
     @property
-    def undefined_steps(self) -> tuple[StepResult, ...]:
-        return tuple(step for step in self.steps if step.status == UNDEFINED)
-
-    @property
     def failing_step(self) -> StepResult | None:
         for step in self.steps:
             if step.status in (FAILED, AMBIGUOUS):

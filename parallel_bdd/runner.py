@@ -27,7 +27,7 @@ from .errors import PbddError
 from .hooks import HOOKS
 from .messages import HookFailure, ScenarioResult, StepData, StepResult, WorkItem
 from .model import Feature, Location, ReasonToFail, Scenario, Step
-from .registry import STEPS, AmbiguousMatch, describe_location
+from .registry import STEPS, AmbiguousMatch
 from .world import scenario_namespace, world
 
 PACKAGE_DIR = str(Path(__file__).resolve().parent)
@@ -418,4 +418,4 @@ def set_worker_world(worker_id: int, port_number: int, artifacts_dir: str) -> No
     world.artifacts_dir = artifacts_dir
 
 
-__all__ = ["Batch", "describe_location", "format_user_traceback", "set_worker_world"]
+__all__ = ["Batch", "format_user_traceback", "set_worker_world"]
