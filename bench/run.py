@@ -4,7 +4,9 @@ Invoked by ``make bench`` (``python bench/run.py``); see bench/README.md. In one
 so that ratios are fair on a noisy machine, it:
 
 1. creates ``bench/.venv`` (``python -m venv``), installs the peers from
-   ``bench/requirements.txt`` and pbdd itself (``pip install -e`` of the repository);
+   ``bench/requirements.txt`` and pbdd itself (a regular ``pip install`` of the repository,
+   compiled to bytecode at install as a user's install from an index is: an editable
+   install would compile pbdd at every start where bytecode is not written);
 2. generates each profile's suite with ``bench/generate.py`` under ``bench/work/``;
 3. runs every runner ``--repeat`` times (runners interleaved within each round), each run
    time-bounded, its executed-scenario count checked from its JUnit XML;
@@ -349,7 +351,8 @@ def _digest(paths: list[Path]) -> str:
     h = hashlib.sha256()
     for p in paths:
         if p.exists():
-            h.update(p.name.encode() + b"\0" + p.read_bytes())
+            name = str(p.relative_to(REPO_ROOT)) if p.is_relative_to(REPO_ROOT) else p.name
+            h.update(name.encode() + b"\0" + p.read_bytes())
     return h.hexdigest()
 
 
@@ -402,15 +405,21 @@ def prepare_toolchain(install: bool) -> Toolchain:
         project_files = [REPO_ROOT / n for n in ("setup.py", "setup.cfg", "pyproject.toml")]
         if any(p.exists() for p in project_files):
             stamp = VENV / ".bench-pbdd.sha256"
-            digest = _digest(project_files)
+            sources = sorted((REPO_ROOT / "parallel_bdd").rglob("*.py"))
+            digest = _digest([p for p in project_files if p.exists()] + sources)
             if not _stamp_ok(stamp, digest):
-                log(f"installing pbdd (pip install -e {rel(REPO_ROOT)}) into {rel(VENV)} ...")
-                code, out, secs = quick_run(pip + ["-e", str(REPO_ROOT)], INSTALL_TIMEOUT)
+                # the code under test changes between runs: always a fresh copy of it
+                log(f"installing pbdd (pip install {rel(REPO_ROOT)}) into {rel(VENV)} ...")
+                code, out, secs = quick_run(pip + [str(REPO_ROOT)], INSTALL_TIMEOUT)
+                if code == 0:
+                    refresh = ["--no-deps", "--force-reinstall", str(REPO_ROOT)]
+                    code, out, more = quick_run(pip + refresh, INSTALL_TIMEOUT)
+                    secs += more
                 if code == 0:
                     stamp.write_text(digest)
                     log(f"  done in {secs:.0f} s")
                 else:
-                    notes.append(f"`pip install -e .` of pbdd failed: {tail(out, 4)}")
+                    notes.append(f"`pip install .` of pbdd failed: {tail(out, 4)}")
                     log("  FAILED (see RESULTS.md)")
         else:
             notes.append("the repository has no setup.py/pyproject.toml: pbdd not pip-installed")
@@ -433,7 +442,7 @@ def _locate_pbdd(chain: Toolchain) -> None:
     script = chain.bin("pbdd")
     if script.exists():
         chain.pbdd, chain.pbdd_env = [str(script)], chain.env
-        chain.pbdd_how = f"`{rel(script)}` (pbdd installed editable into the venv)"
+        chain.pbdd_how = f"`{rel(script)}` (pbdd pip-installed into the venv)"
     else:
         # Not installed: run the repository's package with the venv's interpreter.
         env = dict(chain.env, PYTHONPATH=str(REPO_ROOT))
@@ -494,14 +503,15 @@ def _versions(chain: Toolchain) -> dict[str, str]:
 class RunnerSpec:
     key: str
     label: str
-    tool: str  # "pbdd" | "behave" | "behavex" | "pytest-bdd"
+    tool: str  # "pbdd" | "behave" | "behavex" | "pytest-bdd" | "floor"
     procs: int
     history: str | None = None  # pbdd only: "cold" (no history file yet) | "warm"
     dist: str | None = None  # pytest-xdist only
+    start_method: str | None = None  # pbdd only: --start-method, when not the default
 
     @property
     def is_peer(self) -> bool:
-        return self.tool != "pbdd"
+        return self.tool not in ("pbdd", "floor")
 
 
 def runner_specs(procs: list[int], peer_procs: int) -> list[RunnerSpec]:
@@ -509,6 +519,22 @@ def runner_specs(procs: list[int], peer_procs: int) -> list[RunnerSpec]:
     for p in procs:
         specs.append(RunnerSpec(f"pbdd-p{p}-cold", f"pbdd -p {p} (no history)", "pbdd", p, "cold"))
         specs.append(RunnerSpec(f"pbdd-p{p}-warm", f"pbdd -p {p} (history)", "pbdd", p, "warm"))
+    if 4 in procs:
+        specs.append(
+            RunnerSpec(
+                "pbdd-p4-forkserver",
+                "pbdd -p 4 --start-method forkserver (history)",
+                "pbdd",
+                4,
+                "warm",
+                start_method="forkserver",
+            )
+        )
+    for p in procs:
+        if p > 1:  # the best a runner starting fresh processes (spawn) can do: bench/floor.py
+            specs.append(
+                RunnerSpec(f"floor-p{p}", f"floor: ideal spawn pool, {p} processes", "floor", p)
+            )
     n = peer_procs
     specs += [
         RunnerSpec("behave", "behave (serial)", "behave", 1),
@@ -545,11 +571,18 @@ def build_command(
             "--junit-xml",
             str(junit),
         ]
+        if spec.start_method:
+            argv += ["--start-method", spec.start_method]
         env = dict(chain.pbdd_env or chain.env)
         # pbdd's parse cache lives with the suite: a "no history" run starts with it empty
         # (a first run), a "history" run finds it filled (every later run of a project)
         env["PBDD_CACHE_DIR"] = str(suite / "history" / f"cache-p{spec.procs}")
         return argv, suite / "pbdd", env, [junit]
+    if spec.tool == "floor":
+        junit = run_dir / "junit.xml"
+        argv = [str(chain.python), str(BENCH_DIR / "floor.py"), str(suite), "-p", str(spec.procs)]
+        argv += ["--junit-xml", str(junit)]
+        return argv, REPO_ROOT, chain.env, [junit]
     if spec.tool == "behave":
         junit = run_dir / "junit"
         argv = [str(chain.bin("behave")), "features", "--format", "null", "--no-color"]
@@ -831,6 +864,7 @@ def target_rows(results: dict[str, list[Row]], scale: float) -> list[tuple[str, 
         name = f"{profile}: {r.spec.label if r else key}"
         eff = r.efficiency(r.median) if r else None
         shown = "–" if eff is None else f"{eff:.3f} (LB {r.lb:.2f} s / median {r.median:.2f} s)"
+        shown += _floor_note(row(profile, f"floor-p{r.spec.procs if r else 0}"))
         out.append(
             (f"{name} efficiency ≥ {aim}", shown, verdict(None if eff is None else eff >= aim))
         )
@@ -858,6 +892,9 @@ def target_rows(results: dict[str, list[Row]], scale: float) -> list[tuple[str, 
     p2 = row("tiny", "pbdd-p2-warm")
     ok = None if not (p2 and p2.median) else p2.median < TINY_P2_SECONDS
     shown = f"{p2.median:.2f} s" if p2 and p2.median else "–"
+    floor = row("tiny", "floor-p2")
+    if floor and floor.median:
+        shown += f"; floor {floor.median:.2f} s"
     out.append((f"tiny: pbdd -p 2 (history) under {TINY_P2_SECONDS:g} s", shown, verdict(ok)))
     peaks = [r.parent_peak_mb for r in results.get("huge", []) if r.spec.tool == "pbdd"]
     peaks = [p for p in peaks if p]
@@ -867,6 +904,12 @@ def target_rows(results: dict[str, list[Row]], scale: float) -> list[tuple[str, 
     if scale != 1.0:
         out = [(t, m, f"{v} (scale {scale:g})") for t, m, v in out]
     return out
+
+
+def _floor_note(floor: Row | None) -> str:
+    """The floor's efficiency beside pbdd's: the most any spawn-started runner reaches here."""
+    eff = floor.efficiency(floor.median) if floor else None
+    return "" if eff is None else f"; floor {eff:.3f} (median {floor.median:.2f} s)"
 
 
 def write_report(

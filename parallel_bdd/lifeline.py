@@ -8,7 +8,6 @@ from the package.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import threading
@@ -65,6 +64,8 @@ def manager_initializer(parent_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     try:
+        import ctypes  # here: workers import this module too, and never need it
+
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):

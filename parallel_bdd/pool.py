@@ -51,6 +51,17 @@ from .worker import main as worker_main
 POLL_SECONDS = 0.1
 STARTUP_DEATHS_ALLOWED = 3  # a slot whose fresh workers keep dying before running anything
 LOST_AFTER_SECONDS = 5.0  # everyone idle, queue empty, scenarios unaccounted for
+# A worker whose start (interpreter, imports) has not ended after this long no longer holds
+# back the next one: its start is waiting on something other than the CPU.
+STAGGER_FALLBACK_SECONDS = 1.0
+
+
+def usable_cores() -> int:
+    """CPUs this process may run on (its affinity mask, where the platform has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return os.cpu_count() or 1
 
 
 @contextlib.contextmanager
@@ -157,6 +168,9 @@ class WorkerPool:
         self.processes = processes
         self.spec_for = spec_for
         self.context = multiprocessing.get_context(start_method)
+        if start_method == "forkserver":
+            # the fork server imports the worker's code once; each worker is a fork of it
+            self.context.set_forkserver_preload(["__main__", "parallel_bdd.worker"])
         self.timeout = timeout
         self.grace = grace
         self.failfast = failfast
@@ -180,7 +194,7 @@ class WorkerPool:
                 # would undo _sigint_blocked() around the first process we start.
                 resource_tracker.ensure_running()
             run = _Run(self, items, processes, outcome)
-            run.start_workers()  # they import the suite and run before.batch meanwhile
+            run.start_workers()  # they import the suite meanwhile
             manager = SyncManager(ctx=self.context)
             try:
                 with _sigint_blocked():
@@ -231,11 +245,46 @@ class _Run:
         self.sentinels_at = 0.0
         self.idle_since = 0.0
         self.manager_gone = False
+        self.cores = usable_cores()
+        self.last_start = 0.0
 
     # -- process management ------------------------------------------------------------
     def start_workers(self) -> None:
-        for slot in self.slots:
+        """Start the first workers; ``top_up`` starts the rest, as CPUs become free.
+
+        A worker's start (a fresh interpreter importing pbdd and the suite) is CPU work.
+        Started all at once on fewer cores, the workers share the CPUs and all become ready
+        late; started one per core, the first ones are ready early and begin the longest
+        scenarios while the next ones start. Pool time lost to starting is the sum of the
+        workers' start delays, so staggering shortens the run. One core is left to the
+        manager, which the pool starts next.
+        """
+        for slot in self.slots[: max(1, min(len(self.slots), self.cores - 1))]:
             self.start_worker(slot)
+
+    def starting(self) -> int:
+        """Workers started that have not finished their imports yet."""
+        return sum(
+            1
+            for slot in self.slots
+            if slot.process is not None and not slot.done and not slot.batch_at and not slot.ready
+        )
+
+    def top_up(self) -> None:
+        """Start the next never-started worker while fewer than one per core are starting."""
+        unstarted = [slot for slot in self.slots if slot.process is None and not slot.done]
+        if not unstarted:
+            return
+        if self.stopping or self.sentinels_sent or self.manager_gone:
+            for slot in unstarted:
+                slot.done = True  # nothing left for it to do
+            return
+        overdue = time.monotonic() - self.last_start > STAGGER_FALLBACK_SECONDS
+        for slot in unstarted:
+            if self.starting() >= self.cores and not overdue:
+                return
+            self.start_worker(slot)
+            overdue = False
 
     def attach(self, manager: SyncManager) -> None:
         """The manager is up: make the queues and hand them to the workers waiting for them."""
@@ -275,6 +324,7 @@ class _Run:
         slot.notes = []
         slot.ahead = []
         slot.batch_at = 0.0
+        self.last_start = time.monotonic()
         self.outcome.workers_started += 1
 
     def kill_group(self, slot: _Slot) -> None:
@@ -435,7 +485,9 @@ class _Run:
 
     def send_sentinels(self) -> None:
         for slot in self.slots:
-            if not slot.done:
+            if slot.process is None:
+                slot.done = True  # never started: the work ended without it
+            elif not slot.done:
                 self.work_queue.put(None)
         self.sentinels_sent = True
         self.sentinels_at = time.monotonic()
@@ -753,6 +805,7 @@ class _Run:
         serial = [item for item in self.items if serial_tag(item)]
         others = [item for item in self.items if not serial_tag(item)]
         self.serial_pending = serial
+        self.top_up()  # the manager is up: the next workers start while the queue fills
         # the @serial chain starts first: it cannot be spread, so it is the longest path
         self.dispatch_serial()
         for entry in queue_entries(
@@ -780,6 +833,7 @@ class _Run:
                 break
             if event is not None:
                 self.handle(event)
+            self.top_up()
             now = time.monotonic()
             if event is None or now - last_check >= POLL_SECONDS or not self.remaining:
                 last_check = now

@@ -1,0 +1,123 @@
+"""How the pool starts its workers: one per CPU at a time, so the first ones start work early.
+
+Each test pins pbdd (and so every process it starts) to one CPU with the affinity mask, and
+the suite's terrain.py logs when each worker's import of it begins and ends. The order of
+those events is what the tests check, never how long anything took.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+pytestmark = pytest.mark.skipif(
+    not hasattr(os, "sched_setaffinity"), reason="needs CPU affinity (Linux)"
+)
+
+TERRAIN = """
+    import multiprocessing
+    import os
+    import time
+
+    from parallel_bdd import before, world
+
+    IMPORT_SECONDS = {import_seconds}
+    LOG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "imports.log")
+    in_worker = multiprocessing.parent_process() is not None
+    if in_worker:
+        with open(LOG, "a") as log:
+            log.write(f"{{os.getpid()}} begin {{time.monotonic()}}\\n")
+        time.sleep(IMPORT_SECONDS)
+        with open(LOG, "a") as log:
+            log.write(f"{{os.getpid()}} end {{time.monotonic()}}\\n")
+
+
+    @before.batch
+    def note_batch():
+        with open(LOG, "a") as log:
+            log.write(f"{{os.getpid()}} batch {{world.port_number}}\\n")
+"""
+
+
+def _write_suite(suite, import_seconds: float, scenarios: int = 8) -> None:
+    suite.terrain(TERRAIN.format(import_seconds=import_seconds))
+    suite.steps(
+        """
+        import time
+        from parallel_bdd import step
+
+        @step(r"I wait (\\d+) ms")
+        def wait(step, ms):
+            time.sleep(int(ms) / 1000)
+        """
+    )
+    body = "".join(f"  Scenario: s{i}\n    Given I wait 300 ms\n\n" for i in range(scenarios))
+    suite.feature("work.feature", "Feature: work\n\n" + body)
+
+
+def _run_on_one_cpu(suite, *args: str) -> subprocess.CompletedProcess[str]:
+    cpu = min(os.sched_getaffinity(0))
+    return subprocess.run(
+        suite.command(*args),
+        cwd=suite.root,
+        env=suite.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: os.sched_setaffinity(0, {cpu}),
+    )
+
+
+def _imports(suite) -> dict[int, dict[str, float]]:
+    events: dict[int, dict[str, float]] = {}
+    for line in (suite.root / "imports.log").read_text().splitlines():
+        pid, what, value = line.split()
+        events.setdefault(int(pid), {})[what] = float(value)
+    return events
+
+
+def test_on_one_cpu_each_worker_starts_after_the_previous_one_imported_the_suite(suite):
+    _write_suite(suite, import_seconds=0.1)
+    completed = _run_on_one_cpu(suite, "features", "-p", "3")
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "8 scenarios (8 passed)" in completed.stdout
+    workers = sorted(_imports(suite).values(), key=lambda events: events["begin"])
+    assert len(workers) == 3, workers
+    for earlier, later in zip(workers, workers[1:]):
+        # staggered: no two workers' imports overlap on a single CPU
+        assert later["begin"] >= earlier["end"], workers
+    ports = sorted(int(events["batch"]) for events in workers)
+    assert len(set(ports)) == 3  # every worker still ran before.batch, on its own port
+
+
+def test_a_worker_slow_to_import_does_not_hold_back_the_next_one_for_long(suite):
+    # an import that waits (not CPU work) longer than the stagger allows: the next worker
+    # starts anyway, so the two imports overlap
+    _write_suite(suite, import_seconds=2.5)
+    completed = _run_on_one_cpu(suite, "features", "-p", "2")
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    first, second = sorted(_imports(suite).values(), key=lambda events: events["begin"])
+    assert second["begin"] < first["end"]
+
+
+def test_a_run_that_ends_before_every_worker_started_reports_everything(suite):
+    # -p 4 on one CPU with a quick suite: the work may be done before the last workers
+    # would start; the run still ends cleanly, each started worker ran its batch hooks once
+    _write_suite(suite, import_seconds=0.0, scenarios=4)
+    suite.steps(
+        """
+        from parallel_bdd import step
+
+        @step(r"I wait (\\d+) ms")
+        def wait(step, ms):
+            pass
+        """
+    )
+    completed = _run_on_one_cpu(suite, "features", "-p", "4")
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "4 scenarios (4 passed)" in completed.stdout
+    workers = _imports(suite)
+    assert 1 <= len(workers) <= 4
+    assert all("batch" in events for events in workers.values()), workers
