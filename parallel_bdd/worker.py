@@ -350,8 +350,9 @@ def main(
     ran = 0
     try:
         # A queue entry is a tuple of scenarios (one, a chunk of short ones, or a feature):
-        # "took" names them all in one message, then each result follows as it finishes, so
-        # the parent always knows which scenario is running without a message per start.
+        # "took" names a chunk's scenarios in one message, then each result follows as it
+        # finishes; the board names the running scenario, so the parent always knows it
+        # without a message per start (a lone scenario gets no "took" at all).
         pending: list[WorkItem] = [spec.first_item] if spec.first_item is not None else []
         if pending:
             channel.send("took", scenario_ids=(pending[0].scenario_id,))
@@ -373,7 +374,9 @@ def main(
                 if entry is None:
                     break
                 pending = list(entry)
-                channel.send("took", scenario_ids=tuple(item.scenario_id for item in pending))
+                if len(pending) > 1:
+                    # one scenario alone needs no message: the board names it once it runs
+                    channel.send("took", scenario_ids=tuple(item.scenario_id for item in pending))
             if stop_flag is not None and stop_flag.value:
                 break  # Ctrl-C or --failfast: the parent reports the rest as not run
             item = pending.pop(0)
