@@ -10,6 +10,7 @@ step lines without a Given/When/Then keyword (run as written, matched on the who
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -30,6 +31,8 @@ LETTUCE_LANGUAGES = {"pt-br": "pt", "cz": "cs", "zh-cn": "zh-CN", "zh-tw": "zh-T
 _LANGUAGE_LINE = re.compile(r"^\s*#\s*language\s*:\s*(\S+)\s*$", re.IGNORECASE)
 KEYWORDLESS_MARK = "* "
 CACHE_FORMAT = 3  # bump when the cached document's shape changes
+CACHE_MAX_ENTRIES = 20_000  # parsed files kept in the cache before the oldest go
+CACHE_KEEP_ENTRIES = 15_000
 
 
 @dataclass
@@ -366,8 +369,10 @@ def load_features(paths: Sequence[str]) -> LoadedSuite:
     """Parse every feature the paths name; SuiteError/UsageError on the first bad one."""
     targets, suite_dirs = resolve_paths(paths)
     suite = LoadedSuite(suite_dirs=suite_dirs)
+    wrote = False
     for target in targets:
-        parsed = _load_cached(target.path)
+        parsed, stored = _load_cached(target.path)
+        wrote = wrote or stored
         suite.warnings.extend(parsed.warnings)
         suite.items.extend(parsed.select_lines(target.lines) if target.lines else parsed.items)
         suite.feature_files.append(target.path)
@@ -375,6 +380,9 @@ def load_features(paths: Sequence[str]) -> LoadedSuite:
         item if item.order == index else _with_order(item, index)
         for index, item in enumerate(suite.items)
     ]
+    directory = cache_dir()
+    if wrote and directory is not None:
+        prune_cache(directory)
     return suite
 
 
@@ -395,14 +403,37 @@ def cache_dir() -> Path | None:
     return Path(base) / "pbdd" / "features"
 
 
+def prune_cache(directory: Path) -> None:
+    """Keep the cache from growing without end: past ``CACHE_MAX_ENTRIES`` files, delete
+    the oldest written down to ``CACHE_KEEP_ENTRIES``. Every edit of a feature file adds
+    an entry and nothing else ever removes one; a deleted entry that is still in use is
+    just parsed and written again. Never fails a run."""
+    try:
+        with os.scandir(directory) as entries:
+            files = [entry for entry in entries if entry.is_file(follow_symlinks=False)]
+        if len(files) <= CACHE_MAX_ENTRIES:
+            return
+        by_age = sorted(files, key=lambda entry: entry.stat(follow_symlinks=False).st_mtime)
+        for entry in by_age[: len(files) - CACHE_KEEP_ENTRIES]:
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+    except OSError:
+        pass
+
+
 @functools.cache
 def _cache_salt() -> bytes:
-    import gherkin.parser
+    import importlib.util
 
     from . import __version__
 
-    # the parser module's identity stands for its version (cheaper than package metadata)
-    parser_file = Path(gherkin.parser.__file__)
+    # The parser module's identity stands for its version (cheaper than package metadata),
+    # found without importing gherkin: a run whose features are all cached never needs it.
+    spec = importlib.util.find_spec("gherkin")
+    origin = spec.origin if spec is not None and spec.origin else __file__
+    parser_file = Path(origin).with_name("parser.py")
+    if not parser_file.exists():
+        parser_file = Path(origin)
     stat = parser_file.stat()
     gherkin_version = f"{parser_file}:{stat.st_size}:{stat.st_mtime_ns}"
     # the records' shape too, so a cache written by another build is never half-read
@@ -419,7 +450,7 @@ def _cache_key(shown: str, text: str) -> str:
     return digest.hexdigest()
 
 
-def _load_cached(path: Path) -> ParsedFeature:
+def _load_cached(path: Path) -> tuple[ParsedFeature, bool]:
     """Compile a feature file, or take it from the cache when its text and path are unchanged.
 
     gherkin-official is the slowest part of loading a large suite, and most files do not
@@ -435,7 +466,7 @@ def _load_cached(path: Path) -> ParsedFeature:
             with open(directory / key, "rb") as file:
                 parsed = pickle.load(file)
             if isinstance(parsed, ParsedFeature):
-                return parsed
+                return parsed, False
         except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
             pass
     parsed = _compile_file(path, shown, text)
@@ -447,8 +478,9 @@ def _load_cached(path: Path) -> ParsedFeature:
                 pickle.dump(parsed, file, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temp, directory / key)
         except OSError:
-            pass  # a read-only home is no reason to fail a run
-    return parsed
+            return parsed, False  # a read-only home is no reason to fail a run
+        return parsed, True
+    return parsed, False
 
 
 def _compile_file(path: Path, shown: str, text: str) -> ParsedFeature:
