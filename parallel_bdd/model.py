@@ -322,6 +322,11 @@ def total_from_results(records: Iterable[tuple[WorkItem, ScenarioResult]]) -> To
                 counts.steps_skipped += 1
             elif step.status == UNDEFINED:
                 counts.steps_undefined += 1
+        if not result.steps and result.status == "errored":
+            # crashed, timed out or lost with its worker: no step reported back, so its
+            # steps count as not run (skipped) and the totals still cover the selection
+            total.steps += len(item.steps)
+            counts.steps_skipped += len(item.steps)
         counts.passed = result.status == PASSED
         total.steps_passed += counts.steps_passed
         total.steps_failed += counts.steps_failed

@@ -270,6 +270,8 @@ def test_worker_crashes_are_errored_with_the_cause_and_fresh_workers_take_over(s
     assert "Fatal Python error: Segmentation fault" in run.stdout
     assert re.search(r'steps\.py", line \d+ in segfault', run.stdout), run.stdout
     assert "11 scenarios (3 errored, 8 passed)" in run.stdout
+    # the crashed scenarios' steps reported nothing: counted as skipped, not dropped
+    assert "11 steps (3 skipped, 8 passed)" in run.stdout
     assert sorted(marks(suite, "started")) == [f"normal {i}" for i in range(8)]
     # a fresh worker, with its own before.batch, took each crashed one's place while work
     # was left (always for the first two crashes: they are the first two scenarios)
