@@ -1011,7 +1011,8 @@ def write_report(
         "",
         "Suites come from `bench/generate.py` (deterministic); every runner executes the same "
         "scenarios and step bodies. Within a round every runner runs once, in the order of the "
-        'tables; pbdd\'s "no history" run starts from a deleted history file and an empty parse '
+        f"tables, with a pause of {args.settle:g} s (after syncing written files) between runs; "
+        'pbdd\'s "no history" run starts from a deleted history file and an empty parse '
         "cache and writes both, "
         'the "history" run that follows reads them. Peak RSS is the kernel\'s high-water mark '
         "(VmHWM) of the runner's own process, sampled every 0.1 s; tree RSS sums all its "
@@ -1082,6 +1083,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=120.0,
         help="a runner whose run took longer gets no further rounds (0: always repeat; "
         "default 120 s)",
+    )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=1.0,
+        help="after each run, flush written files to disk (sync) and wait this many seconds, "
+        "so one run's reports and exiting processes do not slow the next (default 1 s)",
     )
     parser.add_argument(
         "--no-install", action="store_true", help="use bench/.venv as it is (no pip)"
@@ -1240,6 +1248,7 @@ def main(argv: list[str] | None = None) -> int:
                             profile,
                             rnd,
                         )
+                        settle(args.settle)
                     row.outcomes.append(outcome)
                     raw.append(asdict(outcome))
                     log(_progress(profile, done, total, rnd, args.repeat, row, outcome))
@@ -1271,6 +1280,16 @@ def main(argv: list[str] | None = None) -> int:
     for target, measured, verdict in target_rows(results, args.scale):
         log(f"  [{verdict.replace('*', '')}] {target}: {measured}")
     return 130 if interrupted else 0
+
+
+def settle(seconds: float) -> None:
+    """Between runs: write back what the last run wrote (behavex's HTML reports, say) and
+    let its exiting processes go, instead of letting that work land on the next run."""
+    if seconds <= 0:
+        return
+    if hasattr(os, "sync"):
+        os.sync()
+    time.sleep(seconds)
 
 
 def _skip_reason(row: Row, slow_cap: float) -> str:
