@@ -275,10 +275,8 @@ class _Run:
         unstarted = [slot for slot in self.slots if slot.process is None and not slot.done]
         if not unstarted:
             return
-        if self.stopping or self.sentinels_sent or self.manager_gone:
-            for slot in unstarted:
-                slot.done = True  # nothing left for it to do
-            return
+        if self.sentinels_sent or self.manager_gone:
+            return  # the work is over: send_sentinels closed the slots that never started
         overdue = time.monotonic() - self.last_start > STAGGER_FALLBACK_SECONDS
         for slot in unstarted:
             if self.starting() >= self.cores and not overdue:

@@ -8,6 +8,7 @@ import sys
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -54,7 +55,8 @@ class Suite:
     def command(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "parallel_bdd", *args]
 
-    def run(self, *args: str, timeout: float = 120) -> Run:
+    def run(self, *args: str, timeout: float = 120, **popen: Any) -> Run:
+        """``popen``: more ``subprocess.run`` arguments (``preexec_fn``, say)."""
         completed = subprocess.run(
             self.command(*args),
             cwd=self.root,
@@ -62,6 +64,7 @@ class Suite:
             capture_output=True,
             text=True,
             timeout=timeout,
+            **popen,
         )
         return Run(completed.returncode, completed.stdout, completed.stderr)
 

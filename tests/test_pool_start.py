@@ -8,7 +8,6 @@ those events is what the tests check, never how long anything took.
 from __future__ import annotations
 
 import os
-import subprocess
 
 import pytest
 
@@ -57,17 +56,9 @@ def _write_suite(suite, import_seconds: float, scenarios: int = 8) -> None:
     suite.feature("work.feature", "Feature: work\n\n" + body)
 
 
-def _run_on_one_cpu(suite, *args: str) -> subprocess.CompletedProcess[str]:
+def _run_on_one_cpu(suite, *args: str):
     cpu = min(os.sched_getaffinity(0))
-    return subprocess.run(
-        suite.command(*args),
-        cwd=suite.root,
-        env=suite.env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        preexec_fn=lambda: os.sched_setaffinity(0, {cpu}),
-    )
+    return suite.run(*args, preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
 
 
 def _imports(suite) -> dict[int, dict[str, float]]:
@@ -81,7 +72,7 @@ def _imports(suite) -> dict[int, dict[str, float]]:
 def test_on_one_cpu_each_worker_starts_after_the_previous_one_imported_the_suite(suite):
     _write_suite(suite, import_seconds=0.1)
     completed = _run_on_one_cpu(suite, "features", "-p", "3")
-    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert completed.returncode == 0, completed.output
     assert "8 scenarios (8 passed)" in completed.stdout
     workers = sorted(_imports(suite).values(), key=lambda events: events["begin"])
     assert len(workers) == 3, workers
@@ -97,7 +88,7 @@ def test_a_worker_slow_to_import_does_not_hold_back_the_next_one_for_long(suite)
     # starts anyway, so the two imports overlap
     _write_suite(suite, import_seconds=2.5)
     completed = _run_on_one_cpu(suite, "features", "-p", "2")
-    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert completed.returncode == 0, completed.output
     first, second = sorted(_imports(suite).values(), key=lambda events: events["begin"])
     assert second["begin"] < first["end"]
 
@@ -116,7 +107,7 @@ def test_a_run_that_ends_before_every_worker_started_reports_everything(suite):
         """
     )
     completed = _run_on_one_cpu(suite, "features", "-p", "4")
-    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert completed.returncode == 0, completed.output
     assert "4 scenarios (4 passed)" in completed.stdout
     workers = _imports(suite)
     assert 1 <= len(workers) <= 4
