@@ -394,6 +394,10 @@ def _write_atomically(path: Path, entries: Mapping[str, HistoryEntry]) -> None:
     write_atomically(path, render_history(entries).encode("utf-8"), keep_mode=True)
 
 
+# json.dumps with any keyword builds a new encoder per call: a large history has thousands
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 def render_history(entries: Mapping[str, HistoryEntry]) -> str:
     """The file's text: sorted ids, one entry a line."""
     lines = [
@@ -405,9 +409,9 @@ def render_history(entries: Mapping[str, HistoryEntry]) -> str:
         lines.append('  "scenarios": {}')
     else:
         lines.append('  "scenarios": {')
+        encode = _ENCODER.encode
         body = [
-            f"    {json.dumps(scenario_id, ensure_ascii=False)}: "
-            f"{json.dumps(entries[scenario_id].to_json(), ensure_ascii=False)}"
+            f"    {encode(scenario_id)}: {encode(entries[scenario_id].to_json())}"
             for scenario_id in sorted(entries)
         ]
         lines.append(",\n".join(body))
