@@ -335,6 +335,24 @@ def _order(
 
 
 def _execute(options: RunOptions, reporter: ConsoleReporter) -> int:
+    warmup = _warm_up(options)
+    try:
+        return _select_and_run(options, reporter, warmup)
+    finally:
+        if warmup is not None:
+            warmup.close()  # what the run did not use (an error, one scenario...)
+
+
+def _warm_up(options: RunOptions) -> Any:
+    """Start the pool's manager and first worker now, while this process loads the suite."""
+    if options.processes < 2 or options.dry_run or options.start_method == "fork":
+        return None
+    from .pool import PoolWarmup
+
+    return PoolWarmup(options.start_method, options.processes)
+
+
+def _select_and_run(options: RunOptions, reporter: ConsoleReporter, warmup: Any) -> int:
     suite = load_features(options.paths)
     for warning in suite.warnings:
         reporter.notice(f"Warning: {warning}")
@@ -350,7 +368,7 @@ def _execute(options: RunOptions, reporter: ConsoleReporter) -> int:
     recorder = None if options.dry_run else coverage_support.start(coverage_settings)
     try:
         return _load_and_run(
-            options, reporter, items, step_files, terrain, coverage_settings, history_store
+            options, reporter, items, step_files, terrain, coverage_settings, history_store, warmup
         )
     finally:
         coverage_support.finish(recorder)
@@ -378,6 +396,7 @@ def _load_and_run(
     terrain: Path | None,
     coverage_settings: coverage_support.CoverageSettings | None,
     history_store: Any,
+    warmup: Any = None,
 ) -> int:
     import_suite(step_files, terrain)
     for old, new in STEPS.replaced:
@@ -444,7 +463,15 @@ def _load_and_run(
     if processes > 1:
         _import_in_background(_modules_for_the_end(options, history_store))
         outcome = _run_pool(
-            options, items, processes, step_files, terrain, on_result, reporter, coverage_settings
+            options,
+            items,
+            processes,
+            step_files,
+            terrain,
+            on_result,
+            reporter,
+            coverage_settings,
+            warmup,
         )
         hook_failures.extend(outcome.hook_failures)
         interrupted = outcome.interrupted or outcome.killed
@@ -648,6 +675,7 @@ def _run_pool(
     on_result: Any,
     reporter: ConsoleReporter,
     coverage_settings: coverage_support.CoverageSettings | None = None,
+    warmup: Any = None,
 ) -> Any:
     from .pool import WorkerPool
     from .worker import WorkerSpec
@@ -696,6 +724,7 @@ def _run_pool(
         chunking=not options.max_scenarios_per_worker,
         on_result=on_result,
         on_notice=reporter.notice,
+        warmup=warmup,
     )
     return pool.run(items)
 

@@ -31,6 +31,7 @@ import queue
 import shutil
 import signal
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -147,6 +148,89 @@ class Interrupts:
             self._installed = False
 
 
+def _context(start_method: str) -> Any:
+    context = multiprocessing.get_context(start_method)
+    if start_method == "forkserver":
+        # the fork server imports the worker's code once; each worker is a fork of it
+        context.set_forkserver_preload(["__main__", "parallel_bdd.worker"])
+    if start_method != "fork":
+        # Its first start unblocks SIGINT on the way out (CPython's own guard), which
+        # would undo _sigint_blocked() around the first process we start.
+        resource_tracker.ensure_running()
+    return context
+
+
+class PoolWarmup:
+    """The start of a pool, begun by ``cli.py`` before the parent loads the suite.
+
+    A fresh worker spends its first tenth of a second or more starting an interpreter and
+    importing pbdd, and the manager as long again; the parent meanwhile parses features,
+    reads the history and imports the step files. Started here, the manager and worker 0
+    do their part on the other CPU, and the worker waits for its ``WorkerSpec`` (known
+    only after ``before.all``) on a pipe. ``WorkerPool.run`` adopts both; a run that never
+    reaches the pool (an error, a dry run, one scenario) ends them with ``close()``.
+    Not for ``fork``: forking is fast already, and forking beside a thread is unsafe.
+    """
+
+    def __init__(self, start_method: str, processes: int) -> None:
+        self.start_method = start_method
+        self.processes = processes
+        self.context = _context(start_method)
+        self.stop_flag: Any = self.context.RawValue("b", 0)
+        self.board = Board(
+            self.context.RawArray("l", [-1] * processes), self.context.RawArray("d", processes)
+        )
+        receiver, self.spec_pipe = self.context.Pipe(duplex=False)
+        self.worker: Any = self.context.Process(
+            target=worker_main,
+            args=(None, receiver, self.stop_flag, self.board),
+            name="pbdd-worker-0",
+        )
+        with _sigint_blocked():
+            self.worker.start()
+        receiver.close()
+        self.adopted = False
+        self.manager = SyncManager(ctx=self.context)
+        self._manager_up = threading.Event()
+        self._release = threading.Event()
+        self._failure: BaseException | None = None
+        threading.Thread(target=self._hold_manager, name="pbdd-manager", daemon=True).start()
+
+    def _hold_manager(self) -> None:
+        try:
+            with _sigint_blocked():
+                self.manager.start(manager_initializer, (os.getpid(),))
+        except BaseException as error:  # handed to whoever waits for the manager
+            self._failure = error
+        finally:
+            self._manager_up.set()
+        # The manager's parent-death signal (prctl) fires when the *thread* that started
+        # it ends, not the process: this thread lives as long as the manager.
+        self._release.wait()
+
+    def fits(self, start_method: str, processes: int) -> bool:
+        return start_method == self.start_method and processes <= self.processes
+
+    def started_manager(self) -> SyncManager:
+        self._manager_up.wait()
+        if self._failure is not None:
+            raise self._failure
+        return self.manager
+
+    def close(self) -> None:
+        """End what the pool did not adopt; let the manager's thread go. Idempotent."""
+        if not self.adopted:
+            self.adopted = True  # nothing to hand over any more
+            self.spec_pipe.close()
+            self.worker.kill()  # it waits for a spec: no user code has run in it
+            self.worker.join(5)
+            self._manager_up.wait()
+            shutdown = getattr(self.manager, "shutdown", None)  # only once it has started
+            if shutdown is not None:
+                shutdown()
+        self._release.set()
+
+
 class WorkerPool:
     def __init__(
         self,
@@ -164,13 +248,13 @@ class WorkerPool:
         on_result: Callable[[ScenarioResult], None] | None = None,
         on_notice: Callable[[str], None] | None = None,
         interrupts: Interrupts | None = None,
+        warmup: PoolWarmup | None = None,
     ) -> None:
         self.processes = processes
         self.spec_for = spec_for
-        self.context = multiprocessing.get_context(start_method)
-        if start_method == "forkserver":
-            # the fork server imports the worker's code once; each worker is a fork of it
-            self.context.set_forkserver_preload(["__main__", "parallel_bdd.worker"])
+        self.start_method = start_method
+        self.warmup = warmup
+        self.context: Any = None  # the start method's context, once run() begins
         self.timeout = timeout
         self.grace = grace
         self.failfast = failfast
@@ -188,17 +272,21 @@ class WorkerPool:
         if not items:
             return outcome
         processes = max(1, min(self.processes, len(items)))
+        warmup = self.warmup
+        if warmup is not None and not warmup.fits(self.start_method, processes):
+            warmup.close()
+            warmup = None
+        self.context = warmup.context if warmup is not None else _context(self.start_method)
         with self.interrupts:
-            if self.context.get_start_method() != "fork":
-                # Its first start unblocks SIGINT on the way out (CPython's own guard), which
-                # would undo _sigint_blocked() around the first process we start.
-                resource_tracker.ensure_running()
-            run = _Run(self, items, processes, outcome)
-            run.start_workers()  # they import the suite meanwhile
+            run = _Run(self, items, processes, outcome, warmup)
             manager = SyncManager(ctx=self.context)
             try:
-                with _sigint_blocked():
-                    manager.start(manager_initializer, (os.getpid(),))
+                run.start_workers()  # they import the suite meanwhile
+                if warmup is not None:
+                    manager = warmup.started_manager()
+                else:
+                    with _sigint_blocked():
+                        manager.start(manager_initializer, (os.getpid(),))
                 run.attach(manager)
                 return run.loop()
             finally:
@@ -206,6 +294,8 @@ class WorkerPool:
                 shutdown = getattr(manager, "shutdown", None)  # only once it has started
                 if shutdown is not None:
                     shutdown()
+                if warmup is not None:
+                    warmup.close()
                 shutil.rmtree(self.run_dir, ignore_errors=True)  # worker logs, stack dumps
 
 
@@ -218,8 +308,10 @@ class _Run:
         items: Sequence[WorkItem],
         processes: int,
         outcome: PoolOutcome,
+        warmup: PoolWarmup | None = None,
     ) -> None:
         self.pool = pool
+        self.warmup = warmup
         self.items = items
         self.outcome = outcome
         self.work_queue: Any = None  # set by attach() once the manager is up
@@ -227,10 +319,15 @@ class _Run:
         self.pipes: list[Any] = []  # to the first workers, which start before the manager
         # Read by workers before each scenario of a queue entry: stops a chunk midway on
         # Ctrl-C or --failfast without a manager round trip per scenario.
-        self.stop_flag: Any = pool.context.RawValue("b", 0)
-        self.board = Board(
-            pool.context.RawArray("l", [-1] * processes), pool.context.RawArray("d", processes)
-        )
+        if warmup is not None:
+            self.stop_flag: Any = warmup.stop_flag
+            self.board = warmup.board
+        else:
+            self.stop_flag = pool.context.RawValue("b", 0)
+            self.board = Board(
+                pool.context.RawArray("l", [-1] * processes),
+                pool.context.RawArray("d", processes),
+            )
         self.by_order = {item.order: item.scenario_id for item in items}
         self.serial_pending: list[WorkItem] = []  # @serial scenarios, handed out one at a time
         self.serial_in_flight = ""
@@ -259,6 +356,14 @@ class _Run:
         workers' start delays, so staggering shortens the run. One core is left to the
         manager, which the pool starts next.
         """
+        if self.warmup is not None:
+            # worker 0 and the manager started while the parent loaded the suite
+            self.adopt(self.slots[0], self.warmup.worker)
+            self.warmup.adopted = True
+            with contextlib.suppress(OSError):  # it died already: the loop reports it
+                self.warmup.spec_pipe.send(self.pool.spec_for(0, self.pool.run_dir))
+            self.pipes.append(self.warmup.spec_pipe)  # the queues follow once attach()ed
+            return
         for slot in self.slots[: max(1, min(len(self.slots), self.cores - 1))]:
             self.start_worker(slot)
 
@@ -317,6 +422,10 @@ class _Run:
         )
         with _sigint_blocked():
             process.start()
+        self.adopt(slot, process)
+
+    def adopt(self, slot: _Slot, process: Any) -> None:
+        """``process`` is ``slot``'s worker from now on."""
         slot.process, slot.pid = process, process.pid
         slot.running, slot.ready, slot.recycling, slot.ran = "", False, False, 0
         slot.notes = []

@@ -300,13 +300,23 @@ def _run_one(batch: Batch, item: WorkItem) -> ScenarioResult:
 
 
 def main(
-    spec: WorkerSpec,
+    spec: WorkerSpec | None,
     queues: Any,
     stop_flag: Any = None,
     board: Board | None = None,
 ) -> None:
-    """Worker entry point (the target of ``multiprocessing.Process``)."""
+    """Worker entry point (the target of ``multiprocessing.Process``).
+
+    ``spec`` is None for the worker that ``pool.PoolWarmup`` starts while the parent still
+    loads the suite: its spec comes first on the pipe that later brings the queues.
+    """
     _detach_from_terminal()
+    if spec is None:
+        try:
+            spec = queues.recv()
+        except (EOFError, OSError):
+            os._exit(0)  # the run ended before it needed this worker
+        assert spec is not None
     watch_parent(spec.parent_pid, _kill_own_group)
     _redirect_output(spec.log_path)
     # Fatal signals (SIGSEGV...) dump every thread into the log, which the pool quotes in

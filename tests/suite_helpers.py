@@ -56,11 +56,11 @@ class Suite:
         return [sys.executable, "-m", "parallel_bdd", *args]
 
     def run(self, *args: str, timeout: float = 120, **popen: Any) -> Run:
-        """``popen``: more ``subprocess.run`` arguments (``preexec_fn``, say)."""
+        """``popen``: more ``subprocess.run`` arguments (``preexec_fn``, ``env``, say)."""
+        popen.setdefault("env", self.env())
         completed = subprocess.run(
             self.command(*args),
             cwd=self.root,
-            env=self.env(),
             capture_output=True,
             text=True,
             timeout=timeout,

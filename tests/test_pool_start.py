@@ -1,14 +1,18 @@
-"""How the pool starts its workers: one per CPU at a time, so the first ones start work early.
+"""How the pool starts its workers: the first one and the manager while the parent still
+loads the suite, then one per CPU at a time, so the first ones start work early.
 
-Each test pins pbdd (and so every process it starts) to one CPU with the affinity mask, and
-the suite's terrain.py logs when each worker's import of it begins and ends. The order of
-those events is what the tests check, never how long anything took.
+The staggering tests pin pbdd (and so every process it starts) to one CPU with the
+affinity mask, and the suite's terrain.py logs when each worker's import of it begins and
+ends. The order of those events is what the tests check, never how long anything took.
 """
 
 from __future__ import annotations
 
 import os
+import time
+import uuid
 
+import psutil
 import pytest
 
 pytestmark = pytest.mark.skipif(
@@ -112,3 +116,90 @@ def test_a_run_that_ends_before_every_worker_started_reports_everything(suite):
     workers = _imports(suite)
     assert 1 <= len(workers) <= 4
     assert all("batch" in events for events in workers.values()), workers
+
+
+EARLY_TERRAIN = """
+    import os
+
+    import psutil
+    from parallel_bdd import before, world
+
+    LOG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "early.log")
+
+
+    @before.all
+    def children_before_the_pool():
+        # runs in the parent after the suite is loaded, before the pool starts
+        with open(LOG, "a") as log:
+            for child in psutil.Process().children(recursive=True):
+                log.write(f"child {child.pid}\\n")
+
+
+    @before.batch
+    def note_worker():
+        with open(LOG, "a") as log:
+            log.write(f"worker{world.worker_id} {os.getpid()}\\n")
+"""
+
+
+def _early_log(suite) -> dict[str, set[int]]:
+    seen: dict[str, set[int]] = {}
+    for line in (suite.root / "early.log").read_text().splitlines():
+        what, pid = line.split()
+        seen.setdefault(what, set()).add(int(pid))
+    return seen
+
+
+@pytest.mark.parametrize("start_method", ["spawn", "forkserver"])
+def test_worker_0_is_started_while_the_parent_loads_the_suite(suite, start_method):
+    _write_suite(suite, import_seconds=0.0, scenarios=4)
+    suite.terrain(EARLY_TERRAIN)
+    completed = suite.run("features", "-p", "2", "--start-method", start_method)
+    assert completed.returncode == 0, completed.output
+    assert "4 scenarios (4 passed)" in completed.stdout
+    seen = _early_log(suite)
+    # worker 0 (and the manager) already ran when before.all ran in the parent
+    assert seen["worker0"] <= seen["child"], seen
+    assert "worker1" in seen and not seen["worker1"] & seen["child"], seen
+
+
+def test_with_fork_the_workers_start_when_the_pool_does(suite):
+    _write_suite(suite, import_seconds=0.0, scenarios=4)
+    suite.terrain(EARLY_TERRAIN)
+    completed = suite.run("features", "-p", "2", "--start-method", "fork")
+    assert completed.returncode == 0, completed.output
+    seen = _early_log(suite)
+    assert not seen["worker0"] & seen.get("child", set()), seen
+
+
+def _processes_with(token: str) -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get("PBDD_TEST_TOKEN") == token:
+                found.append(process)
+        except psutil.Error:
+            pass
+    return found
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (("features/work.feature:3",), 0, "1 scenario (1 passed)"),  # one scenario: serial
+        (("features", "-n", "no such scenario"), 1, "No scenario selected"),
+        (("features", "--bad-flag-value", "x"), 2, "No such option"),
+        (("features/missing.feature",), 2, "missing.feature"),
+    ],
+)
+def test_a_run_that_needs_no_pool_leaves_no_early_worker_behind(suite, args, code, says):
+    _write_suite(suite, import_seconds=0.0, scenarios=2)
+    token = uuid.uuid4().hex
+    completed = suite.run(*args, "-p", "4", env={**suite.env(), "PBDD_TEST_TOKEN": token})
+    assert completed.returncode == code, completed.output
+    assert says in completed.output
+    assert "Traceback" not in completed.output
+    deadline = time.monotonic() + 5
+    while _processes_with(token) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _processes_with(token)
