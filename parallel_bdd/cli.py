@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -32,6 +32,9 @@ from .messages import HookFailure, ScenarioResult, WorkItem
 from .model import total_from_results
 from .registry import STEPS, AmbiguousMatch
 from .reporting.console import ConsoleReporter, color_wanted, plural
+
+if TYPE_CHECKING:
+    from .warmup import PoolWarmup
 
 START_METHODS = ("spawn", "forkserver", "fork")
 
@@ -240,7 +243,7 @@ def run_command(ctx: click.Context, **params: Any) -> None:
     pyproject.toml under [tool.pbdd].
     """
     options = _options(params)
-    ctx.exit(execute(options))
+    ctx.exit(execute(options, warmup=ctx.obj))
 
 
 def _options(params: dict[str, Any]) -> RunOptions:
@@ -288,12 +291,13 @@ def _options(params: dict[str, Any]) -> RunOptions:
 
 
 # -- the run ---------------------------------------------------------------------------
-def execute(options: RunOptions) -> int:
+def execute(options: RunOptions, warmup: PoolWarmup | None = None) -> int:
+    """Run with ``options``; ``warmup``: a pool start begun from the command line."""
     color = color_wanted(options.no_color, options.verbosity)
     live = sys.stdout.isatty() and not os.environ.get("CI")
     reporter = ConsoleReporter(options.verbosity, color=color, parallel=options.parallel, live=live)
     try:
-        return _execute(options, reporter)
+        return _execute(options, reporter, warmup)
     except PbddError as error:
         click.echo(f"Error: {error.format_message()}", err=True)
         return error.exit_code
@@ -334,25 +338,37 @@ def _order(
     return longest_first(items), store
 
 
-def _execute(options: RunOptions, reporter: ConsoleReporter) -> int:
-    warmup = _warm_up(options)
+def _execute(
+    options: RunOptions, reporter: ConsoleReporter, early: PoolWarmup | None = None
+) -> int:
+    warmup = _warm_up(options, early)
     try:
+        if warmup is not None:
+            warmup.start()  # (started already if it is the early one)
         return _select_and_run(options, reporter, warmup)
     finally:
         if warmup is not None:
             warmup.close()  # what the run did not use (an error, one scenario...)
 
 
-def _warm_up(options: RunOptions) -> Any:
-    """Start the pool's manager and first worker now, while this process loads the suite."""
-    if options.processes < 2 or options.dry_run or options.start_method == "fork":
+def _warm_up(options: RunOptions, early: PoolWarmup | None) -> PoolWarmup | None:
+    """The pool's manager and first worker, started while this process loads the suite:
+    ``early`` if the command line's guess fits the options, else started now."""
+    wanted = options.processes > 1 and not options.dry_run and options.start_method != "fork"
+    if early is not None:
+        if wanted and early.fits(options.start_method, options.processes):
+            return early
+        early.close()
+    if not wanted:
         return None
-    from .pool import PoolWarmup
+    from .warmup import PoolWarmup
 
     return PoolWarmup(options.start_method, options.processes)
 
 
-def _select_and_run(options: RunOptions, reporter: ConsoleReporter, warmup: Any) -> int:
+def _select_and_run(
+    options: RunOptions, reporter: ConsoleReporter, warmup: PoolWarmup | None
+) -> int:
     suite = load_features(options.paths)
     for warning in suite.warnings:
         reporter.notice(f"Warning: {warning}")
@@ -396,7 +412,7 @@ def _load_and_run(
     terrain: Path | None,
     coverage_settings: coverage_support.CoverageSettings | None,
     history_store: Any,
-    warmup: Any = None,
+    warmup: PoolWarmup | None = None,
 ) -> int:
     import_suite(step_files, terrain)
     for old, new in STEPS.replaced:
@@ -675,7 +691,7 @@ def _run_pool(
     on_result: Any,
     reporter: ConsoleReporter,
     coverage_settings: coverage_support.CoverageSettings | None = None,
-    warmup: Any = None,
+    warmup: PoolWarmup | None = None,
 ) -> Any:
     from .pool import WorkerPool
     from .worker import WorkerSpec
@@ -815,8 +831,12 @@ def history_merge(inputs: tuple[str, ...], output: str) -> None:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """Console-script entry point: ``pbdd [PATHS]... [OPTIONS]`` or ``pbdd history ...``."""
+def main(argv: Sequence[str] | None = None, warmup: PoolWarmup | None = None) -> None:
+    """Console-script entry point: ``pbdd [PATHS]... [OPTIONS]`` or ``pbdd history ...``.
+
+    ``warmup``: the pool start that ``__main__`` began from a look at the command line
+    (it also ends it, whatever happens here).
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["history"]:
         history_command.main(args[1:], prog_name="pbdd history")
@@ -828,4 +848,4 @@ def main(argv: Sequence[str] | None = None) -> None:
     except UsageError as error:
         click.echo(f"Error: {error.format_message()}", err=True)
         sys.exit(error.exit_code)
-    run_command.main(args, prog_name="pbdd", default_map=default_map)
+    run_command.main(args, prog_name="pbdd", default_map=default_map, obj=warmup)

@@ -25,17 +25,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import multiprocessing
 import os
 import queue
 import shutil
 import signal
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from multiprocessing import resource_tracker
 from multiprocessing.managers import SyncManager
 from pathlib import Path
 from typing import Any
@@ -46,7 +43,8 @@ from . import messages as m
 from .lifeline import manager_initializer
 from .messages import HookFailure, ScenarioResult, WorkerEvent, WorkItem
 from .scheduler import queue_entries, retries_for, serial_tag
-from .worker import MANAGER_GONE, Board, WorkerSpec
+from .warmup import Board, PoolWarmup, sigint_blocked, start_context
+from .worker import MANAGER_GONE, WorkerSpec
 from .worker import main as worker_main
 
 POLL_SECONDS = 0.1
@@ -63,21 +61,6 @@ def usable_cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:
         return os.cpu_count() or 1
-
-
-@contextlib.contextmanager
-def _sigint_blocked() -> Iterator[None]:
-    """Start child processes with SIGINT blocked: the mask survives fork and exec.
-
-    Until a child has left our process group (``worker._detach_from_terminal``) or ignores
-    SIGINT (``manager_initializer``), a Ctrl-C would kill it with a KeyboardInterrupt.
-    A press meanwhile stays pending here and reaches our handler when the block ends.
-    """
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def describe_exit(code: int | None) -> str:
@@ -148,89 +131,6 @@ class Interrupts:
             self._installed = False
 
 
-def _context(start_method: str) -> Any:
-    context = multiprocessing.get_context(start_method)
-    if start_method == "forkserver":
-        # the fork server imports the worker's code once; each worker is a fork of it
-        context.set_forkserver_preload(["__main__", "parallel_bdd.worker"])
-    if start_method != "fork":
-        # Its first start unblocks SIGINT on the way out (CPython's own guard), which
-        # would undo _sigint_blocked() around the first process we start.
-        resource_tracker.ensure_running()
-    return context
-
-
-class PoolWarmup:
-    """The start of a pool, begun by ``cli.py`` before the parent loads the suite.
-
-    A fresh worker spends its first tenth of a second or more starting an interpreter and
-    importing pbdd, and the manager as long again; the parent meanwhile parses features,
-    reads the history and imports the step files. Started here, the manager and worker 0
-    do their part on the other CPU, and the worker waits for its ``WorkerSpec`` (known
-    only after ``before.all``) on a pipe. ``WorkerPool.run`` adopts both; a run that never
-    reaches the pool (an error, a dry run, one scenario) ends them with ``close()``.
-    Not for ``fork``: forking is fast already, and forking beside a thread is unsafe.
-    """
-
-    def __init__(self, start_method: str, processes: int) -> None:
-        self.start_method = start_method
-        self.processes = processes
-        self.context = _context(start_method)
-        self.stop_flag: Any = self.context.RawValue("b", 0)
-        self.board = Board(
-            self.context.RawArray("l", [-1] * processes), self.context.RawArray("d", processes)
-        )
-        receiver, self.spec_pipe = self.context.Pipe(duplex=False)
-        self.worker: Any = self.context.Process(
-            target=worker_main,
-            args=(None, receiver, self.stop_flag, self.board),
-            name="pbdd-worker-0",
-        )
-        with _sigint_blocked():
-            self.worker.start()
-        receiver.close()
-        self.adopted = False
-        self.manager = SyncManager(ctx=self.context)
-        self._manager_up = threading.Event()
-        self._release = threading.Event()
-        self._failure: BaseException | None = None
-        threading.Thread(target=self._hold_manager, name="pbdd-manager", daemon=True).start()
-
-    def _hold_manager(self) -> None:
-        try:
-            with _sigint_blocked():
-                self.manager.start(manager_initializer, (os.getpid(),))
-        except BaseException as error:  # handed to whoever waits for the manager
-            self._failure = error
-        finally:
-            self._manager_up.set()
-        # The manager's parent-death signal (prctl) fires when the *thread* that started
-        # it ends, not the process: this thread lives as long as the manager.
-        self._release.wait()
-
-    def fits(self, start_method: str, processes: int) -> bool:
-        return start_method == self.start_method and processes <= self.processes
-
-    def started_manager(self) -> SyncManager:
-        self._manager_up.wait()
-        if self._failure is not None:
-            raise self._failure
-        return self.manager
-
-    def close(self) -> None:
-        """End what the pool did not adopt; let the manager's thread go. Idempotent."""
-        if not self.adopted:
-            self.adopted = True  # nothing to hand over any more
-            self.spec_pipe.close()
-            self.worker.kill()  # it waits for a spec: no user code has run in it
-            self.worker.join(5)
-            self._manager_up.wait()
-            shutdown = getattr(self.manager, "shutdown", None)  # only once it has started
-            if shutdown is not None:
-                shutdown()
-        self._release.set()
-
-
 class WorkerPool:
     def __init__(
         self,
@@ -276,7 +176,7 @@ class WorkerPool:
         if warmup is not None and not warmup.fits(self.start_method, processes):
             warmup.close()
             warmup = None
-        self.context = warmup.context if warmup is not None else _context(self.start_method)
+        self.context = warmup.context if warmup is not None else start_context(self.start_method)
         with self.interrupts:
             run = _Run(self, items, processes, outcome, warmup)
             manager = SyncManager(ctx=self.context)
@@ -285,7 +185,7 @@ class WorkerPool:
                 if warmup is not None:
                     manager = warmup.started_manager()
                 else:
-                    with _sigint_blocked():
+                    with sigint_blocked():
                         manager.start(manager_initializer, (os.getpid(),))
                 run.attach(manager)
                 return run.loop()
@@ -420,7 +320,7 @@ class _Run:
             args=(spec, queues, self.stop_flag, self.board),
             name=f"pbdd-worker-{slot.worker_id}",
         )
-        with _sigint_blocked():
+        with sigint_blocked():
             process.start()
         self.adopt(slot, process)
 

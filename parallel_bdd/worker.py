@@ -34,6 +34,7 @@ from .errors import PbddError
 from .lifeline import watch_parent
 from .messages import HookFailure, ScenarioResult, WorkerEvent, WorkItem
 from .runner import Batch, describe_error, format_user_traceback, set_worker_world
+from .warmup import Board
 from .world import world
 
 # What a call on a manager proxy raises once the manager process is gone.
@@ -258,27 +259,6 @@ class SlowStepWatchdog:
 
 
 FLUSH_SECONDS = 0.25  # results of a chunk of short scenarios go to the parent together
-
-
-@dataclass
-class Board:
-    """Shared memory the pool reads without a message: which scenario each slot runs now.
-
-    ``running[slot]`` is the running scenario's ``WorkItem.order`` (-1: none) and
-    ``since[slot]`` when it started (``time.monotonic()``, one clock for all processes on
-    Linux). A crash or a timeout is thus pinned on the right scenario even when a chunk's
-    results have not been sent yet.
-    """
-
-    running: Any
-    since: Any
-
-    def enter(self, worker_id: int, item: WorkItem) -> None:
-        self.since[worker_id] = time.monotonic()
-        self.running[worker_id] = item.order
-
-    def leave(self, worker_id: int) -> None:
-        self.running[worker_id] = -1
 
 
 def _run_one(batch: Batch, item: WorkItem) -> ScenarioResult:

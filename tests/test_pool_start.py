@@ -15,6 +15,8 @@ import uuid
 import psutil
 import pytest
 
+from parallel_bdd.warmup import requested_pool
+
 pytestmark = pytest.mark.skipif(
     not hasattr(os, "sched_setaffinity"), reason="needs CPU affinity (Linux)"
 )
@@ -150,11 +152,20 @@ def _early_log(suite) -> dict[str, set[int]]:
     return seen
 
 
-@pytest.mark.parametrize("start_method", ["spawn", "forkserver"])
-def test_worker_0_is_started_while_the_parent_loads_the_suite(suite, start_method):
+@pytest.mark.parametrize(
+    ("args", "pyproject"),
+    [
+        (("-p", "2"), ""),  # seen on the command line before pbdd's own imports
+        (("-p", "2", "--start-method", "forkserver"), ""),
+        ((), "[tool.pbdd]\nprocesses = 2\n"),  # seen once the options are read
+    ],
+)
+def test_worker_0_is_started_while_the_parent_loads_the_suite(suite, args, pyproject):
     _write_suite(suite, import_seconds=0.0, scenarios=4)
     suite.terrain(EARLY_TERRAIN)
-    completed = suite.run("features", "-p", "2", "--start-method", start_method)
+    if pyproject:
+        suite.write("pyproject.toml", pyproject)
+    completed = suite.run("features", *args)
     assert completed.returncode == 0, completed.output
     assert "4 scenarios (4 passed)" in completed.stdout
     seen = _early_log(suite)
@@ -203,3 +214,25 @@ def test_a_run_that_needs_no_pool_leaves_no_early_worker_behind(suite, args, cod
     while _processes_with(token) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _processes_with(token)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["features", "-p", "4"], (4, "spawn")),
+        (["-p3"], (3, "spawn")),
+        (["--processes=2", "--start-method", "forkserver"], (2, "forkserver")),
+        (["-p", "2", "--start-method=forkserver"], (2, "forkserver")),
+        (["-p", "auto"], ((os.cpu_count() or 1), "spawn") if (os.cpu_count() or 1) > 1 else None),
+        (["features"], None),  # pyproject.toml may still ask: cli.py starts it then
+        (["-p", "1"], None),
+        (["-p", "4", "--dry-run"], None),
+        (["-p", "4", "--list"], None),
+        (["-p", "4", "--start-method", "fork"], None),
+        (["-p", "four"], None),  # click reports it
+        (["history", "-p", "4"], None),
+        (["-p", "4", "--help"], None),
+    ],
+)
+def test_the_early_start_reads_only_what_it_is_sure_of_on_the_command_line(args, expected):
+    assert requested_pool(args) == expected

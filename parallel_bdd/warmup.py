@@ -1,0 +1,209 @@
+"""The first steps of a pool, taken early: the start context, the shared board, the warm-up.
+
+``__main__.py`` looks at the command line (``requested_pool``) before anything else is
+imported: when it asks for a pool, the manager and worker 0 start on the other CPUs while
+this process imports the command line and loads the suite. ``cli.py`` starts a warm-up itself
+when only pyproject.toml asks for a pool, and ``pool.py`` adopts it. Imports only the
+standard library and ``lifeline``, so that the early start comes early.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from multiprocessing import resource_tracker
+from multiprocessing.managers import SyncManager
+from typing import TYPE_CHECKING, Any
+
+from .lifeline import manager_initializer
+
+if TYPE_CHECKING:
+    from .messages import WorkItem
+
+
+def _worker_main(*args: Any) -> None:
+    """The early worker's target: the worker module is imported in the child, not here."""
+    from .worker import main
+
+    main(*args)
+
+
+@contextlib.contextmanager
+def sigint_blocked() -> Iterator[None]:
+    """Start child processes with SIGINT blocked: the mask survives fork and exec.
+
+    Until a child has left our process group (``worker._detach_from_terminal``) or ignores
+    SIGINT (``manager_initializer``), a Ctrl-C would kill it with a KeyboardInterrupt.
+    A press meanwhile stays pending here and reaches our handler when the block ends.
+    """
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+@dataclass
+class Board:
+    """Shared memory the pool reads without a message: which scenario each slot runs now.
+
+    ``running[slot]`` is the running scenario's ``WorkItem.order`` (-1: none) and
+    ``since[slot]`` when it started (``time.monotonic()``, one clock for all processes on
+    Linux). A crash or a timeout is thus pinned on the right scenario even when a chunk's
+    results have not been sent yet.
+    """
+
+    running: Any
+    since: Any
+
+    def enter(self, worker_id: int, item: WorkItem) -> None:
+        self.since[worker_id] = time.monotonic()
+        self.running[worker_id] = item.order
+
+    def leave(self, worker_id: int) -> None:
+        self.running[worker_id] = -1
+
+
+def start_context(start_method: str) -> Any:
+    """The start method's multiprocessing context, made ready for pbdd's processes."""
+    context = multiprocessing.get_context(start_method)
+    if start_method == "forkserver":
+        # the fork server imports the worker's code once; each worker is a fork of it
+        context.set_forkserver_preload(["__main__", "parallel_bdd.worker"])
+    if start_method != "fork":
+        # Its first start unblocks SIGINT on the way out (CPython's own guard), which
+        # would undo sigint_blocked() around the first process we start.
+        resource_tracker.ensure_running()
+    return context
+
+
+class PoolWarmup:
+    """The start of a pool, begun before the parent has imported and loaded the suite.
+
+    A fresh worker spends its first tenth of a second or more starting an interpreter and
+    importing pbdd, and the manager about as long; the parent meanwhile imports the command
+    line, parses features, reads the history and imports the step files. Started here, the
+    manager and worker 0 do their part on the other CPUs, and the worker waits for its
+    ``WorkerSpec`` (known only after ``before.all``) on the pipe that later brings the
+    queues. ``WorkerPool.run`` adopts both; a run that never reaches the pool (an error, a
+    dry run, one scenario) ends them with ``close()``. Not for ``fork``: forking is fast
+    already, and forking beside a running thread is unsafe.
+    """
+
+    def __init__(self, start_method: str, processes: int) -> None:
+        self.start_method = start_method
+        self.processes = processes
+        self.adopted = False  # by a pool, or closed: nothing to hand over any more
+        self.context: Any = None
+        self.stop_flag: Any = None
+        self.board: Any = None
+        self.spec_pipe: Any = None
+        self.worker: Any = None
+        self.manager: Any = None
+        self._holder: threading.Thread | None = None
+        self._manager_up = threading.Event()
+        self._release = threading.Event()
+        self._failure: BaseException | None = None
+
+    def start(self) -> None:
+        """Start worker 0 and the manager (once). A Ctrl-C meanwhile is held until both
+        have started, so ``close()`` always finds the warm-up whole."""
+        if self.context is not None:
+            return
+        context = start_context(self.start_method)  # it unblocks SIGINT: not in the block
+        with sigint_blocked():
+            self.context = context
+            self.stop_flag = self.context.RawValue("b", 0)
+            self.board = Board(
+                self.context.RawArray("l", [-1] * self.processes),
+                self.context.RawArray("d", self.processes),
+            )
+            receiver, self.spec_pipe = self.context.Pipe(duplex=False)
+            self.worker = self.context.Process(
+                target=_worker_main,
+                args=(None, receiver, self.stop_flag, self.board),
+                name="pbdd-worker-0",
+            )
+            self.worker.start()
+            receiver.close()
+            self.manager = SyncManager(ctx=self.context)
+            # created with SIGINT blocked, the thread keeps it blocked: the manager it
+            # starts inherits the mask until its initializer ignores SIGINT
+            self._holder = threading.Thread(
+                target=self._hold_manager, name="pbdd-manager", daemon=True
+            )
+            self._holder.start()
+
+    def _hold_manager(self) -> None:
+        try:
+            self.manager.start(manager_initializer, (os.getpid(),))
+        except BaseException as error:  # handed to whoever waits for the manager
+            self._failure = error
+        finally:
+            self._manager_up.set()
+        # The manager's parent-death signal (prctl) fires when the *thread* that started
+        # it ends, not the process: this thread lives as long as the manager.
+        self._release.wait()
+
+    def fits(self, start_method: str, processes: int) -> bool:
+        return start_method == self.start_method and processes <= self.processes
+
+    def started_manager(self) -> SyncManager:
+        self._manager_up.wait()
+        if self._failure is not None:
+            raise self._failure
+        return self.manager
+
+    def close(self) -> None:
+        """End what no pool adopted; let the manager's thread go. Idempotent."""
+        if not self.adopted:
+            self.adopted = True
+            if self.spec_pipe is not None:
+                self.spec_pipe.close()
+            if self.worker is not None and self.worker.pid is not None:
+                self.worker.kill()  # it waits for a spec: no user code has run in it
+                self.worker.join(5)
+            if self._holder is not None:
+                self._manager_up.wait()
+                shutdown = getattr(self.manager, "shutdown", None)  # only once it started
+                if shutdown is not None:
+                    shutdown()
+        self._release.set()
+
+
+def requested_pool(args: Sequence[str]) -> tuple[int, str] | None:
+    """(processes, start method) when the command line itself asks for a pool.
+
+    A cheap look ahead of click, which parses the same arguments for real a moment later:
+    ``-p N``/``-pN``/``--processes N``/``--processes=N`` (N >= 2 or ``auto``) and
+    ``--start-method``. Whatever it does not recognise makes it answer None (no early
+    start); a wrong guess costs a warm-up that ``cli.py`` ends unused, never a wrong run.
+    """
+    processes, start_method = 1, "spawn"
+    values = iter(args)
+    for arg in values:
+        name, has_value, value = arg.partition("=")
+        if name in ("-p", "--processes", "--start-method") and not has_value:
+            value = next(values, "")
+        elif name.startswith("-p") and not name.startswith("--") and not has_value:
+            name, value = "-p", arg[2:]
+        if name in ("-p", "--processes"):
+            if value == "auto":
+                processes = os.cpu_count() or 1
+            elif value.isdigit():
+                processes = int(value)
+            else:
+                return None
+        elif name == "--start-method":
+            start_method = value
+        elif arg in ("--", "--dry-run", "--list", "--help", "-h", "--version", "history"):
+            return None
+    if processes < 2 or start_method not in ("spawn", "forkserver"):
+        return None
+    return processes, start_method
