@@ -67,7 +67,7 @@ LOCK_TIMEOUT = 30.0  # seconds; flock waits are short, a longer one means a stuc
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
-@dataclass
+@dataclass(frozen=True)
 class HistoryEntry:
     """What the history remembers about one scenario."""
 
@@ -121,6 +121,9 @@ class HistoryStore:
         self.warnings: list[str] = []
         self.lock_timeout = lock_timeout
         self._backed_up: bytes | None = None  # content last copied to .bak, to do it once
+        # the content last parsed and its entries: saving re-reads the file under the lock,
+        # and when nobody changed it since the run began, parsing it again is wasted time
+        self._parsed: tuple[bytes, dict[str, HistoryEntry]] | None = None
 
     @property
     def lock_path(self) -> Path:
@@ -174,8 +177,10 @@ class HistoryStore:
                 "running without durations"
             )
             return {}
+        if self._parsed is not None and self._parsed[0] == raw:
+            return dict(self._parsed[1])
         try:
-            return parse_history(raw)
+            entries = parse_history(raw)
         except _NotHistory as problem:
             kept = self._quarantine(raw, str(problem))
             if for_update and not kept:
@@ -183,6 +188,8 @@ class HistoryStore:
                     f"{_shown(self.path)} is not a history file and no copy could be kept"
                 ) from None
             return {}
+        self._parsed = (raw, entries)
+        return dict(entries)
 
     def _quarantine(self, raw: bytes, reason: str) -> bool:
         """Copy a file that is not ours to ``<path>.bak`` (once per content); True when kept."""

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import GherkinSyntaxError, SuiteError, UsageError
-from .messages import FeatureData, StepData, WorkItem
+from .messages import FeatureData, StepData, WorkItem, updated
 from .registry import relative_path
 
 # lettuce's language codes that gherkin spells differently
@@ -377,19 +377,13 @@ def load_features(paths: Sequence[str]) -> LoadedSuite:
         suite.items.extend(parsed.select_lines(target.lines) if target.lines else parsed.items)
         suite.feature_files.append(target.path)
     suite.items = [
-        item if item.order == index else _with_order(item, index)
+        item if item.order == index else updated(item, order=index)
         for index, item in enumerate(suite.items)
     ]
     directory = cache_dir()
     if wrote and directory is not None:
         prune_cache(directory)
     return suite
-
-
-def _with_order(item: WorkItem, order: int) -> WorkItem:
-    from dataclasses import replace
-
-    return replace(item, order=order)
 
 
 def cache_dir() -> Path | None:

@@ -37,8 +37,6 @@ from multiprocessing.managers import SyncManager
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from . import messages as m
 from .lifeline import manager_initializer
 from .messages import HookFailure, ScenarioResult, WorkerEvent, WorkItem
@@ -348,6 +346,8 @@ class _Run:
         pid = process.pid
         if not pid or pid in self.cleaned:
             return
+        import psutil  # here: the parent's start is on every run's critical path
+
         reaped = process.exitcode is not None  # polls, and reaps a dead worker
         descendants: list[psutil.Process] = []
         if not reaped:

@@ -24,12 +24,11 @@ import random
 import re
 import statistics
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Protocol
 
 from parallel_bdd.errors import UsageError
 from parallel_bdd.history import HistoryEntry
-from parallel_bdd.messages import WorkItem
+from parallel_bdd.messages import WorkItem, updated
 
 SHARD_HINT = "write I/N, e.g. 1/3"
 _SHARD_PATTERN = re.compile(r"\s*([0-9]+)\s*/\s*([0-9]+)\s*")
@@ -51,7 +50,7 @@ def with_estimates(
     result = []
     for item in items:
         entry = history.get(item.scenario_id)
-        result.append(replace(item, estimate=entry.duration if entry is not None else default))
+        result.append(updated(item, estimate=entry.duration if entry is not None else default))
     return result
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from parallel_bdd.errors import UsageError
 from parallel_bdd.history import HistoryEntry
-from parallel_bdd.messages import FeatureData, WorkItem
+from parallel_bdd.messages import FeatureData, WorkItem, updated
 from parallel_bdd.scheduler import (
     feature_groups,
     get_policy,
@@ -45,6 +45,24 @@ def ids(items: list[WorkItem]) -> list[str]:
 
 def suite(estimates: list[float]) -> list[WorkItem]:
     return [make_item(f"s{n}", estimate, order=n) for n, estimate in enumerate(estimates)]
+
+
+# updated (the fast dataclasses.replace the loader and the scheduler use)
+
+
+def test_updated_copies_a_record_with_the_changes_and_leaves_it_alone() -> None:
+    item = make_item("s0", estimate=1.0, order=4)
+    copy = updated(item, estimate=2.5)
+    assert copy == replace(item, estimate=2.5)
+    assert copy is not item and item.estimate == 1.0
+    assert hash(copy) == hash(replace(item, estimate=2.5))
+    with pytest.raises(AttributeError):
+        copy.estimate = 3.0  # type: ignore[misc]  # still frozen
+
+
+def test_updated_refuses_a_field_the_record_does_not_have() -> None:
+    with pytest.raises(TypeError, match="'estimat'"):
+        updated(make_item("s0"), estimat=2.0)
 
 
 # with_estimates
