@@ -33,7 +33,6 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from multiprocessing.managers import SyncManager
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +40,7 @@ from . import messages as m
 from .lifeline import manager_initializer
 from .messages import HookFailure, ScenarioResult, WorkerEvent, WorkItem
 from .scheduler import queue_entries, retries_for, serial_tag
-from .warmup import Board, PoolWarmup, sigint_blocked, start_context
+from .warmup import Board, PoolManager, PoolWarmup, sigint_blocked, start_context
 from .worker import MANAGER_GONE, WorkerSpec
 from .worker import main as worker_main
 
@@ -177,7 +176,7 @@ class WorkerPool:
         self.context = warmup.context if warmup is not None else start_context(self.start_method)
         with self.interrupts:
             run = _Run(self, items, processes, outcome, warmup)
-            manager = SyncManager(ctx=self.context)
+            manager = PoolManager(ctx=self.context)
             try:
                 run.start_workers()  # they import the suite meanwhile
                 if warmup is not None:
@@ -287,9 +286,9 @@ class _Run:
             self.start_worker(slot)
             overdue = False
 
-    def attach(self, manager: SyncManager) -> None:
+    def attach(self, manager: PoolManager) -> None:
         """The manager is up: make the queues and hand them to the workers waiting for them."""
-        self.work_queue = manager.Queue()  # type: ignore[attr-defined]
+        self.work_queue = manager.WorkQueue()  # type: ignore[attr-defined]
         self.event_queue = manager.Queue()  # type: ignore[attr-defined]
         for connection in self.pipes:
             try:
@@ -815,13 +814,14 @@ class _Run:
         self.top_up()  # the manager is up: the next workers start while the queue fills
         # the @serial chain starts first: it cannot be spread, so it is the longest path
         self.dispatch_serial()
-        for entry in queue_entries(
-            others,
-            len(self.slots),
-            dist=self.pool.dist,
-            chunking=self.pool.chunking,
-        ):
-            self.work_queue.put(entry)
+        entries = list(
+            queue_entries(others, len(self.slots), dist=self.pool.dist, chunking=self.pool.chunking)
+        )
+        # the first entries alone, so the first workers need not wait for the whole queue
+        first = len(self.slots)
+        self.work_queue.put_many(entries[:first])
+        if entries[first:]:
+            self.work_queue.put_many(entries[first:])
         last_check = 0.0
         while any(not slot.done for slot in self.slots):
             if self.check_interrupts():
