@@ -188,9 +188,8 @@ class WorkerPool:
                 return run.loop()
             finally:
                 run.close_pipes()
-                shutdown = getattr(manager, "shutdown", None)  # only once it has started
-                if shutdown is not None:
-                    shutdown()
+                run.manager = manager
+                run.shutdown_manager()
                 if warmup is not None:
                     warmup.close()
                 shutil.rmtree(self.run_dir, ignore_errors=True)  # worker logs, stack dumps
@@ -211,6 +210,7 @@ class _Run:
         self.warmup = warmup
         self.items = items
         self.outcome = outcome
+        self.manager: Any = None
         self.work_queue: Any = None  # set by attach() once the manager is up
         self.event_queue: Any = None
         self.pipes: list[Any] = []  # to the first workers, which start before the manager
@@ -288,6 +288,7 @@ class _Run:
 
     def attach(self, manager: PoolManager) -> None:
         """The manager is up: make the queues and hand them to the workers waiting for them."""
+        self.manager = manager
         self.work_queue = manager.WorkQueue()  # type: ignore[attr-defined]
         self.event_queue = manager.Queue()  # type: ignore[attr-defined]
         for connection in self.pipes:
@@ -296,6 +297,11 @@ class _Run:
             except OSError:
                 pass  # that worker died already; the loop notices and reports it
         self.close_pipes()
+
+    def shutdown_manager(self) -> None:
+        shutdown = getattr(self.manager, "shutdown", None)  # only once it has started
+        if shutdown is not None:
+            shutdown()  # a Finalize: runs once however often it is called
 
     def close_pipes(self) -> None:
         for connection in self.pipes:
@@ -846,6 +852,9 @@ class _Run:
                 last_check = now
                 self.check_slots()
                 self.check_progress()
+        # Every worker is done or killed: nobody needs the queues any more. The manager's
+        # exit and the workers' exits then overlap instead of following each other.
+        self.shutdown_manager()
         self.wind_down()
         self.outcome.not_run = [
             item.scenario_id for item in self.items if item.scenario_id in self.remaining
