@@ -176,23 +176,25 @@ class WorkerPool:
         self.context = warmup.context if warmup is not None else start_context(self.start_method)
         with self.interrupts:
             run = _Run(self, items, processes, outcome, warmup)
-            manager = PoolManager(ctx=self.context)
             try:
                 run.start_workers()  # they import the suite meanwhile
                 if warmup is not None:
-                    manager = warmup.started_manager()
+                    run.attach(warmup.started_manager())
                 else:
-                    with sigint_blocked():
-                        manager.start(manager_initializer, (os.getpid(),))
-                run.attach(manager)
+                    run.attach(self._started_manager())
                 return run.loop()
             finally:
                 run.close_pipes()
-                run.manager = manager
                 run.shutdown_manager()
                 if warmup is not None:
                     warmup.close()
                 shutil.rmtree(self.run_dir, ignore_errors=True)  # worker logs, stack dumps
+
+    def _started_manager(self) -> PoolManager:
+        manager = PoolManager(ctx=self.context)
+        with sigint_blocked():
+            manager.start(manager_initializer, (os.getpid(),))
+        return manager
 
 
 class _Run:
@@ -251,15 +253,16 @@ class _Run:
         late; started one per core, the first ones are ready early and begin the longest
         scenarios while the next ones start. Pool time lost to starting is the sum of the
         workers' start delays, so staggering shortens the run. One core is left to the
-        manager, which the pool starts next.
+        manager, which the pool starts next. After a warm-up, worker 0 and the manager are
+        running already and the loop's ``top_up`` starts the others.
         """
         if self.warmup is not None:
             # worker 0 and the manager started while the parent loaded the suite
-            self.adopt(self.slots[0], self.warmup.worker)
-            self.warmup.adopted = True
+            process, pipe = self.warmup.hand_over()
+            self.adopt(self.slots[0], process)
             with contextlib.suppress(OSError):  # it died already: the loop reports it
-                self.warmup.spec_pipe.send(self.pool.spec_for(0, self.pool.run_dir))
-            self.pipes.append(self.warmup.spec_pipe)  # the queues follow once attach()ed
+                pipe.send(self.pool.spec_for(0, self.pool.run_dir))
+            self.pipes.append(pipe)  # the queues follow once attach()ed
             return
         for slot in self.slots[: max(1, min(len(self.slots), self.cores - 1))]:
             self.start_worker(slot)
@@ -825,9 +828,9 @@ class _Run:
         )
         # the first entries alone, so the first workers need not wait for the whole queue
         first = len(self.slots)
-        self.work_queue.put_many(entries[:first])
-        if entries[first:]:
-            self.work_queue.put_many(entries[first:])
+        for batch in (entries[:first], entries[first:]):
+            if batch:
+                self.work_queue.put_many(batch)
         last_check = 0.0
         while any(not slot.done for slot in self.slots):
             if self.check_interrupts():

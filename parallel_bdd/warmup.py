@@ -1,4 +1,4 @@
-"""The first steps of a pool, taken early: the start context, the shared board, the warm-up.
+"""The first steps of a pool, taken early: start context, manager, shared board, warm-up.
 
 ``__main__.py`` looks at the command line (``requested_pool``) before anything else is
 imported: when it asks for a pool, the manager and worker 0 start on the other CPUs while
@@ -170,6 +170,11 @@ class PoolWarmup:
         # The manager's parent-death signal (prctl) fires when the *thread* that started
         # it ends, not the process: this thread lives as long as the manager.
         self._release.wait()
+
+    def hand_over(self) -> tuple[Any, Any]:
+        """Worker 0 and the pipe to it, the pool's from now on: ``close()`` leaves them be."""
+        self.adopted = True
+        return self.worker, self.spec_pipe
 
     def fits(self, start_method: str, processes: int) -> bool:
         return start_method == self.start_method and processes <= self.processes
