@@ -16,12 +16,14 @@ def main() -> None:
 
         print(f"pbdd, version {__version__}")
         return
-    from .warmup import PoolWarmup, requested_pool
+    from .config import requested_pool
 
     # before the command line's own imports: a pool's first processes start meanwhile
     requested = requested_pool(sys.argv[1:])
     warmup = None
     if requested is not None:
+        from .warmup import PoolWarmup
+
         processes, start_method = requested
         warmup = PoolWarmup(start_method, processes)
     try:

@@ -23,7 +23,13 @@ import click
 
 from . import __version__, coverage_support
 from . import messages as m
-from .config import DEFAULT_BASE_PORT, RunOptions, find_pyproject, load_pyproject
+from .config import (
+    DEFAULT_BASE_PORT,
+    RunOptions,
+    find_pyproject,
+    load_pyproject,
+    warm_up_wanted,
+)
 from .discovery import find_step_files, import_suite, terrain_file
 from .errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PbddError, UsageError
 from .hooks import HOOKS
@@ -354,13 +360,13 @@ def _execute(
 def _warm_up(options: RunOptions, early: PoolWarmup | None) -> PoolWarmup | None:
     """The pool's manager and first worker, started while this process loads the suite:
     ``early`` if the command line's guess fits the options, else started now."""
-    wanted = options.processes > 1 and not options.dry_run and options.start_method != "fork"
+    wanted = not options.dry_run and warm_up_wanted(options.processes, options.start_method)
     if early is not None:
         if wanted and early.fits(options.start_method, options.processes):
             return early
         early.close()
     if not wanted:
-        return None
+        return None  # not even the warm-up's imports
     from .warmup import PoolWarmup
 
     return PoolWarmup(options.start_method, options.processes)

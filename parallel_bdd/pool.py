@@ -38,9 +38,9 @@ from typing import Any
 
 from . import messages as m
 from .lifeline import manager_initializer
-from .messages import HookFailure, ScenarioResult, WorkerEvent, WorkItem
+from .messages import Board, HookFailure, ScenarioResult, WorkerEvent, WorkItem
 from .scheduler import queue_entries, retries_for, serial_tag
-from .warmup import Board, PoolManager, PoolWarmup, sigint_blocked, start_context
+from .warmup import PoolManager, PoolWarmup, sigint_blocked, start_context
 from .worker import MANAGER_GONE, WorkerSpec
 from .worker import main as worker_main
 
@@ -223,10 +223,7 @@ class _Run:
             self.board = warmup.board
         else:
             self.stop_flag = pool.context.RawValue("b", 0)
-            self.board = Board(
-                pool.context.RawArray("l", [-1] * processes),
-                pool.context.RawArray("d", processes),
-            )
+            self.board = Board.for_slots(pool.context, processes)
         self.by_order = {item.order: item.scenario_id for item in items}
         self.serial_pending: list[WorkItem] = []  # @serial scenarios, handed out one at a time
         self.serial_in_flight = ""

@@ -1,7 +1,7 @@
-"""The first steps of a pool, taken early: start context, manager, shared board, warm-up.
+"""The first steps of a pool, taken early: start context, manager, warm-up.
 
-``__main__.py`` looks at the command line (``requested_pool``) before anything else is
-imported: when it asks for a pool, the manager and worker 0 start on the other CPUs while
+``__main__.py`` looks at the command line (``config.requested_pool``) before anything else
+is imported: when it asks for a pool, the manager and worker 0 start on the other CPUs while
 this process imports the command line and loads the suite. ``cli.py`` starts a warm-up itself
 when only pyproject.toml asks for a pool, and ``pool.py`` adopts it. Imports only the
 standard library and ``lifeline``, so that the early start comes early.
@@ -15,17 +15,13 @@ import os
 import queue
 import signal
 import threading
-import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from multiprocessing import resource_tracker
 from multiprocessing.managers import SyncManager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .lifeline import manager_initializer
-
-if TYPE_CHECKING:
-    from .messages import WorkItem
+from .messages import Board
 
 
 class WorkQueue(queue.Queue):  # type: ignore[type-arg]
@@ -67,27 +63,6 @@ def sigint_blocked() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-@dataclass
-class Board:
-    """Shared memory the pool reads without a message: which scenario each slot runs now.
-
-    ``running[slot]`` is the running scenario's ``WorkItem.order`` (-1: none) and
-    ``since[slot]`` when it started (``time.monotonic()``, one clock for all processes on
-    Linux). A crash or a timeout is thus pinned on the right scenario even when a chunk's
-    results have not been sent yet.
-    """
-
-    running: Any
-    since: Any
-
-    def enter(self, worker_id: int, item: WorkItem) -> None:
-        self.since[worker_id] = time.monotonic()
-        self.running[worker_id] = item.order
-
-    def leave(self, worker_id: int) -> None:
-        self.running[worker_id] = -1
 
 
 def start_context(start_method: str) -> Any:
@@ -140,10 +115,7 @@ class PoolWarmup:
         with sigint_blocked():
             self.context = context
             self.stop_flag = self.context.RawValue("b", 0)
-            self.board = Board(
-                self.context.RawArray("l", [-1] * self.processes),
-                self.context.RawArray("d", self.processes),
-            )
+            self.board = Board.for_slots(self.context, self.processes)
             receiver, self.spec_pipe = self.context.Pipe(duplex=False)
             self.worker = self.context.Process(
                 target=_worker_main,
@@ -200,35 +172,3 @@ class PoolWarmup:
                 if shutdown is not None:
                     shutdown()
         self._release.set()
-
-
-def requested_pool(args: Sequence[str]) -> tuple[int, str] | None:
-    """(processes, start method) when the command line itself asks for a pool.
-
-    A cheap look ahead of click, which parses the same arguments for real a moment later:
-    ``-p N``/``-pN``/``--processes N``/``--processes=N`` (N >= 2 or ``auto``) and
-    ``--start-method``. Whatever it does not recognise makes it answer None (no early
-    start); a wrong guess costs a warm-up that ``cli.py`` ends unused, never a wrong run.
-    """
-    processes, start_method = 1, "spawn"
-    values = iter(args)
-    for arg in values:
-        name, has_value, value = arg.partition("=")
-        if name in ("-p", "--processes", "--start-method") and not has_value:
-            value = next(values, "")
-        elif name.startswith("-p") and not name.startswith("--") and not has_value:
-            name, value = "-p", arg[2:]
-        if name in ("-p", "--processes"):
-            if value == "auto":
-                processes = os.cpu_count() or 1
-            elif value.isdigit():
-                processes = int(value)
-            else:
-                return None
-        elif name == "--start-method":
-            start_method = value
-        elif arg in ("--", "--dry-run", "--list", "--help", "-h", "--version", "history"):
-            return None
-    if processes < 2 or start_method not in ("spawn", "forkserver"):
-        return None
-    return processes, start_method

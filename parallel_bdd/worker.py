@@ -32,9 +32,8 @@ from .coverage_support import CoverageSettings
 from .discovery import import_suite
 from .errors import PbddError
 from .lifeline import watch_parent
-from .messages import HookFailure, ScenarioResult, WorkerEvent, WorkItem
+from .messages import Board, HookFailure, ScenarioResult, WorkerEvent, WorkItem
 from .runner import Batch, describe_error, format_user_traceback, set_worker_world
-from .warmup import Board
 from .world import world
 
 # What a call on a manager proxy raises once the manager process is gone.

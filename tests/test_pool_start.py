@@ -15,7 +15,7 @@ import uuid
 import psutil
 import pytest
 
-from parallel_bdd.warmup import requested_pool
+from parallel_bdd.config import requested_pool
 
 pytestmark = pytest.mark.skipif(
     not hasattr(os, "sched_setaffinity"), reason="needs CPU affinity (Linux)"
