@@ -458,6 +458,28 @@ def test_xml_safe_drops_ansi_and_forbidden_characters() -> None:
     assert xml_safe("\x1b]0;title\x07x\x1bcy") == "xy"
 
 
+
+def test_junit_keeps_quotes_markup_and_whitespace_in_names_and_output(tmp_path: Path) -> None:
+    feature = FeatureData(path="features/odd <names>.feature", name='The "odd" & <rare>', line=1)
+    name = "Pay 5 > 4 & say \"it's\"\tdone\r\nnow"
+    item = _item(feature, name, 3, StepData("Given ", "x", 4))
+    stdout = "<b>bold</b> & 'quoted' \"text\"\n\tindented\n"
+    records = [(item, ScenarioResult(item.scenario_id, PASSED, stdout=stdout, worker_id=0))]
+    write_junit_xml(tmp_path / "j.xml", records, wall_time=1.0)
+
+    suite = ET.parse(tmp_path / "j.xml").getroot().find("testsuite")
+    assert suite is not None
+    assert (suite.get("name"), suite.get("file")) == (feature.name, feature.path)
+    case = suite.find("testcase")
+    assert case is not None
+    assert case.get("name") == name  # tab, CR and LF survive as character references
+    assert case.get("classname") == feature.name
+    assert case.findtext("system-out") == stdout
+    properties = {p.get("name"): p.get("value") for p in case.iter("property")}
+    assert properties["scenario_id"] == item.scenario_id
+    assert properties["status"] == PASSED
+    assert properties["worker_id"] == "0"
+
 # ---------------------------------------------------------------------- Cucumber JSON
 
 

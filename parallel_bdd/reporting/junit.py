@@ -41,19 +41,23 @@ The flavour is the one Jenkins, GitLab, pytest and ``junitparser`` read (the Jen
 
 Text goes through :func:`xml_safe`: ANSI escape sequences are removed and characters XML 1.0
 forbids (NUL and other C0 controls but tab/newline/return, lone surrogates, U+FFFE/U+FFFF) are
-dropped; ElementTree escapes the rest (``<``, ``&``, quotes).
+dropped; the writer escapes the rest (``<``, ``&``, quotes) with ``xml.sax.saxutils``.
+
+The report is the bytes ``ElementTree`` would write for the same tree (indented by two
+spaces), from a small element class of its own: ``ElementTree``'s generic serializer (a
+namespace pass over every element, one encoder call per fragment) took about 0.1 s of a
+2,000-scenario run's 1 s, this one about a quarter of that.
 """
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import socket
-import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from parallel_bdd.files import write_atomically
 from parallel_bdd.messages import (
@@ -79,12 +83,18 @@ __all__ = ["write_junit_xml", "xml_safe"]
 
 
 _XML_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# plain ASCII text (no escape character, nothing XML forbids) needs no cleaning at all
+_NOT_PLAIN = re.compile("[^\t\n\r\x20-\x7e]")
+_ATTRIBUTE_SPECIAL = re.compile('[&<>"\r\n\t]')
+_ATTRIBUTE_ENTITIES = {'"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#09;"}
 _EXCEPTION_NAME = re.compile(r"^([A-Za-z_][\w.]*)(?::|$)")
 _FAILED_STATUSES = (FAILED, UNDEFINED, AMBIGUOUS)
 
 
 def xml_safe(text: str) -> str:
     """``text`` without ANSI escapes and without the characters XML 1.0 cannot hold."""
+    if _NOT_PLAIN.search(text) is None:
+        return text
     return _XML_FORBIDDEN.sub("", strip_ansi(text))
 
 
@@ -102,15 +112,61 @@ def write_junit_xml(
     See the module docstring for how statuses, retries and artifacts are reported.
     """
     root = _build_tree(records, wall_time=wall_time, suite_name=suite_name)
-    ET.indent(root)
-    buffer = io.BytesIO()
-    ET.ElementTree(root).write(buffer, encoding="utf-8", xml_declaration=True)
-    buffer.write(b"\n")
-    write_atomically(Path(path), buffer.getvalue())
+    lines = ["<?xml version='1.0' encoding='utf-8'?>\n"]
+    root.render(lines, "")
+    write_atomically(Path(path), "".join(lines).encode("utf-8"))
 
 
-def _build_tree(records: Sequence[Record], *, wall_time: float, suite_name: str) -> ET.Element:
-    root = ET.Element("testsuites", name=xml_safe(suite_name))
+def _quoted(value: str) -> str:
+    if _ATTRIBUTE_SPECIAL.search(value) is None:
+        return value
+    return escape(value, _ATTRIBUTE_ENTITIES)
+
+
+class _Element:
+    """An XML element: a tag, attributes (already ``xml_safe``), text or child elements."""
+
+    __slots__ = ("tag", "attrib", "text", "children")
+
+    def __init__(self, tag: str, text: str = "", **attrib: str) -> None:
+        self.tag = tag
+        self.attrib = attrib
+        self.text = text
+        self.children: list[_Element] = []
+
+    def get(self, key: str, default: str = "") -> str:
+        return self.attrib.get(key, default)
+
+    def set(self, key: str, value: str) -> None:
+        self.attrib[key] = value
+
+    def append(self, child: _Element) -> None:
+        self.children.append(child)
+
+    def add(self, tag: str, text: str = "", **attrib: str) -> _Element:
+        child = _Element(tag, text, **attrib)
+        self.children.append(child)
+        return child
+
+    def render(self, lines: list[str], indent: str) -> None:
+        """Append this element's lines; an element with children has no text of its own."""
+        start = self.tag + "".join(
+            [f' {key}="{_quoted(value)}"' for key, value in self.attrib.items()]
+        )
+        if self.children:
+            lines.append(f"{indent}<{start}>\n")
+            inner = indent + "  "
+            for child in self.children:
+                child.render(lines, inner)
+            lines.append(f"{indent}</{self.tag}>\n")
+        elif self.text:
+            lines.append(f"{indent}<{start}>{escape(self.text)}</{self.tag}>\n")
+        else:
+            lines.append(f"{indent}<{start} />\n")
+
+
+def _build_tree(records: Sequence[Record], *, wall_time: float, suite_name: str) -> _Element:
+    root = _Element("testsuites", name=xml_safe(suite_name))
     totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
     starts: list[float] = []
     hostname = xml_safe(socket.gethostname())
@@ -128,9 +184,9 @@ def _build_tree(records: Sequence[Record], *, wall_time: float, suite_name: str)
     return root
 
 
-def _testsuite(records: list[Record], hostname: str) -> ET.Element:
+def _testsuite(records: list[Record], hostname: str) -> _Element:
     feature = records[0][0].feature
-    suite = ET.Element("testsuite", name=xml_safe(feature.name or feature.path))
+    suite = _Element("testsuite", name=xml_safe(feature.name or feature.path))
     counts = dict.fromkeys(("failures", "errors", "skipped"), 0)
     attempts_by_scenario = group_attempts(records)
     total_time = 0.0
@@ -156,12 +212,12 @@ def _testsuite(records: list[Record], hostname: str) -> ET.Element:
     return suite
 
 
-def _testcase(attempts: list[Record]) -> tuple[ET.Element, str]:
+def _testcase(attempts: list[Record]) -> tuple[_Element, str]:
     """The ``<testcase>`` of one scenario (all its attempts) and its verdict status."""
     item, final = verdict(attempts)
     earlier = [result for _, result in attempts if result is not final and result.failed]
     flaky = final.status == PASSED and bool(earlier)
-    case = ET.Element(
+    case = _Element(
         "testcase",
         classname=xml_safe(item.feature.name or item.feature.path),
         name=xml_safe(_case_name(item)),
@@ -179,10 +235,10 @@ def _testcase(attempts: list[Record]) -> tuple[ET.Element, str]:
         "tags": " ".join(f"@{tag}" for tag in item.tags),
         "flaky": "true" if flaky else "",
     }
-    properties_element = ET.SubElement(case, "properties")
+    properties_element = case.add("properties")
     for name, value in properties.items():
         if value:
-            ET.SubElement(properties_element, "property", name=name, value=xml_safe(value))
+            properties_element.add("property", name=name, value=xml_safe(value))
 
     verdict_element = _verdict_element(item, final)
     if verdict_element is not None:
@@ -199,34 +255,32 @@ def _case_name(item: WorkItem) -> str:
     return item.name
 
 
-def _verdict_element(item: WorkItem, result: ScenarioResult) -> ET.Element | None:
+def _verdict_element(item: WorkItem, result: ScenarioResult) -> _Element | None:
     if result.status == PASSED:
         return None
     if result.status == NOT_RUN:
-        return ET.Element("skipped", message="not run")
+        return _Element("skipped", message="not run")
     tag = "error" if result.status == ERRORED else "failure"
     message, kind, text = _failure_details(item, result)
-    element = ET.Element(tag, message=xml_safe(message), type=xml_safe(kind))
-    element.text = xml_safe(text)
-    return element
+    return _Element(tag, xml_safe(text), message=xml_safe(message), type=xml_safe(kind))
 
 
-def _interim_element(item: WorkItem, result: ScenarioResult, *, flaky: bool) -> ET.Element:
+def _interim_element(item: WorkItem, result: ScenarioResult, *, flaky: bool) -> _Element:
     """Surefire's ``flakyFailure``/``rerunError``/... for an earlier failed attempt."""
     prefix = "flaky" if flaky else "rerun"
     suffix = "Error" if result.status == ERRORED else "Failure"
     message, kind, text = _failure_details(item, result)
-    element = ET.Element(
+    element = _Element(
         prefix + suffix,
         message=xml_safe(f"attempt {result.attempt}: {message}"),
         type=xml_safe(kind),
     )
-    ET.SubElement(element, "stackTrace").text = xml_safe(text)
+    element.add("stackTrace", xml_safe(text))
     out, err = _captured(result)
     if out:
-        ET.SubElement(element, "system-out").text = xml_safe(out)
+        element.add("system-out", xml_safe(out))
     if err:
-        ET.SubElement(element, "system-err").text = xml_safe(err)
+        element.add("system-err", xml_safe(err))
     return element
 
 
@@ -275,15 +329,15 @@ def _step_report(item: WorkItem, step: StepResult) -> str:
     return "\n".join(lines)
 
 
-def _add_output(case: ET.Element, result: ScenarioResult) -> None:
+def _add_output(case: _Element, result: ScenarioResult) -> None:
     out, err = _captured(result)
     attachments = "".join(f"[[ATTACHMENT|{path}]]\n" for path in result.artifacts)
     if attachments:
         out = f"{out}\n{attachments}" if out else attachments
     if out:
-        ET.SubElement(case, "system-out").text = xml_safe(out)
+        case.add("system-out", xml_safe(out))
     if err:
-        ET.SubElement(case, "system-err").text = xml_safe(err)
+        case.add("system-err", xml_safe(err))
 
 
 def _captured(result: ScenarioResult) -> tuple[str, str]:
