@@ -358,7 +358,7 @@ def _execute(
 
 
 def _warm_up(options: RunOptions, early: PoolWarmup | None) -> PoolWarmup | None:
-    """The pool's manager and first worker, started while this process loads the suite:
+    """The pool's manager and first workers, started while this process loads the suite:
     ``early`` if the command line's guess fits the options, else started now."""
     wanted = not options.dry_run and warm_up_wanted(options.processes, options.start_method)
     if early is not None:

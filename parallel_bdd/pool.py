@@ -40,7 +40,7 @@ from . import messages as m
 from .lifeline import manager_initializer
 from .messages import Board, HookFailure, ScenarioResult, WorkerEvent, WorkItem
 from .scheduler import queue_entries, retries_for, serial_tag
-from .warmup import PoolManager, PoolWarmup, sigint_blocked, start_context
+from .warmup import PoolManager, PoolWarmup, sigint_blocked, start_context, usable_cores
 from .worker import MANAGER_GONE, WorkerSpec
 from .worker import main as worker_main
 
@@ -50,14 +50,6 @@ LOST_AFTER_SECONDS = 5.0  # everyone idle, queue empty, scenarios unaccounted fo
 # A worker whose start (interpreter, imports) has not ended after this long no longer holds
 # back the next one: its start is waiting on something other than the CPU.
 STAGGER_FALLBACK_SECONDS = 1.0
-
-
-def usable_cores() -> int:
-    """CPUs this process may run on (its affinity mask, where the platform has one)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 def describe_exit(code: int | None) -> str:
@@ -250,16 +242,17 @@ class _Run:
         late; started one per core, the first ones are ready early and begin the longest
         scenarios while the next ones start. Pool time lost to starting is the sum of the
         workers' start delays, so staggering shortens the run. One core is left to the
-        manager, which the pool starts next. After a warm-up, worker 0 and the manager are
-        running already and the loop's ``top_up`` starts the others.
+        manager, which the pool starts next. After a warm-up, one worker per core and the
+        manager are running already (the parent's own work kept them from crowding it
+        out) and the loop's ``top_up`` starts the others.
         """
         if self.warmup is not None:
-            # worker 0 and the manager started while the parent loaded the suite
-            process, pipe = self.warmup.hand_over()
-            self.adopt(self.slots[0], process)
-            with contextlib.suppress(OSError):  # it died already: the loop reports it
-                pipe.send(self.pool.spec_for(0, self.pool.run_dir))
-            self.pipes.append(pipe)  # the queues follow once attach()ed
+            # the first workers and the manager started while the parent loaded the suite
+            for slot, (process, pipe) in zip(self.slots, self.warmup.hand_over(len(self.slots))):
+                self.adopt(slot, process)
+                with contextlib.suppress(OSError):  # it died already: the loop reports it
+                    pipe.send(self.pool.spec_for(slot.worker_id, self.pool.run_dir))
+                self.pipes.append(pipe)  # the queues follow once attach()ed
             return
         for slot in self.slots[: max(1, min(len(self.slots), self.cores - 1))]:
             self.start_worker(slot)

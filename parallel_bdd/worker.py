@@ -286,8 +286,8 @@ def main(
 ) -> None:
     """Worker entry point (the target of ``multiprocessing.Process``).
 
-    ``spec`` is None for the worker that ``pool.PoolWarmup`` starts while the parent still
-    loads the suite: its spec comes first on the pipe that later brings the queues.
+    ``spec`` is None for the workers that ``warmup.PoolWarmup`` starts while the parent
+    still loads the suite: the spec comes first on the pipe that later brings the queues.
     """
     _detach_from_terminal()
     if spec is None:

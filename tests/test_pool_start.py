@@ -1,4 +1,4 @@
-"""How the pool starts its workers: the first one and the manager while the parent still
+"""How the pool starts its workers: one per CPU and the manager while the parent still
 loads the suite, then one per CPU at a time, so the first ones start work early.
 
 The staggering tests pin pbdd (and so every process it starts) to one CPU with the
@@ -16,6 +16,7 @@ import psutil
 import pytest
 
 from parallel_bdd.config import requested_pool
+from parallel_bdd.warmup import PoolWarmup, early_workers
 
 pytestmark = pytest.mark.skipif(
     not hasattr(os, "sched_setaffinity"), reason="needs CPU affinity (Linux)"
@@ -155,23 +156,50 @@ def _early_log(suite) -> dict[str, set[int]]:
 @pytest.mark.parametrize(
     ("args", "pyproject"),
     [
-        (("-p", "2"), ""),  # seen on the command line before pbdd's own imports
-        (("-p", "2", "--start-method", "forkserver"), ""),
-        ((), "[tool.pbdd]\nprocesses = 2\n"),  # seen once the options are read
+        (("-p", "3"), ""),  # seen on the command line before pbdd's own imports
+        (("-p", "3", "--start-method", "forkserver"), ""),
+        ((), "[tool.pbdd]\nprocesses = 3\n"),  # seen once the options are read
     ],
 )
-def test_worker_0_is_started_while_the_parent_loads_the_suite(suite, args, pyproject):
-    _write_suite(suite, import_seconds=0.0, scenarios=4)
+@pytest.mark.parametrize("cpus", [1, 2])
+def test_one_worker_per_cpu_is_started_while_the_parent_loads_the_suite(
+    suite, args, pyproject, cpus
+):
+    if len(os.sched_getaffinity(0)) < cpus:
+        pytest.skip(f"needs {cpus} CPUs")
+    _write_suite(suite, import_seconds=0.0, scenarios=6)
     suite.terrain(EARLY_TERRAIN)
     if pyproject:
         suite.write("pyproject.toml", pyproject)
-    completed = suite.run("features", *args)
+    allowed = set(sorted(os.sched_getaffinity(0))[:cpus])
+    completed = suite.run("features", *args, preexec_fn=lambda: os.sched_setaffinity(0, allowed))
     assert completed.returncode == 0, completed.output
-    assert "4 scenarios (4 passed)" in completed.stdout
+    assert "6 scenarios (6 passed)" in completed.stdout
     seen = _early_log(suite)
-    # worker 0 (and the manager) already ran when before.all ran in the parent
-    assert seen["worker0"] <= seen["child"], seen
-    assert "worker1" in seen and not seen["worker1"] & seen["child"], seen
+    # the first workers (and the manager) already ran when before.all ran in the parent,
+    # one per CPU; the third starts with the pool
+    for worker_id in range(cpus):
+        assert seen[f"worker{worker_id}"] <= seen["child"], seen
+    for worker_id in range(cpus, 3):
+        assert not seen[f"worker{worker_id}"] & seen["child"], seen
+
+
+def test_a_pool_smaller_than_the_warm_up_ends_the_early_workers_it_does_not_take():
+    # fewer scenarios than CPUs: the pool has fewer slots than workers were started early
+    if early_workers(2) < 2:
+        pytest.skip("needs 2 CPUs")
+    warmup = PoolWarmup("spawn", 2)
+    warmup.start()
+    try:
+        ((process, pipe),) = warmup.hand_over(1)
+    finally:
+        warmup.close()  # the pool's worker stays; the other ended in hand_over
+    (other,) = [early for early, _ in warmup.workers if early is not process]
+    assert not other.is_alive()
+    assert process.is_alive()
+    pipe.close()  # no spec will come: the worker exits by itself
+    process.join(10)
+    assert process.exitcode == 0
 
 
 def test_with_fork_the_workers_start_when_the_pool_does(suite):

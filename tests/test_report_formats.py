@@ -458,10 +458,9 @@ def test_xml_safe_drops_ansi_and_forbidden_characters() -> None:
     assert xml_safe("\x1b]0;title\x07x\x1bcy") == "xy"
 
 
-
 def test_junit_keeps_quotes_markup_and_whitespace_in_names_and_output(tmp_path: Path) -> None:
     feature = FeatureData(path="features/odd <names>.feature", name='The "odd" & <rare>', line=1)
-    name = "Pay 5 > 4 & say \"it's\"\tdone\r\nnow"
+    name = 'Pay 5 > 4 & say "it\'s"\tdone\r\nnow'
     item = _item(feature, name, 3, StepData("Given ", "x", 4))
     stdout = "<b>bold</b> & 'quoted' \"text\"\n\tindented\n"
     records = [(item, ScenarioResult(item.scenario_id, PASSED, stdout=stdout, worker_id=0))]
@@ -479,6 +478,7 @@ def test_junit_keeps_quotes_markup_and_whitespace_in_names_and_output(tmp_path: 
     assert properties["scenario_id"] == item.scenario_id
     assert properties["status"] == PASSED
     assert properties["worker_id"] == "0"
+
 
 # ---------------------------------------------------------------------- Cucumber JSON
 
