@@ -15,8 +15,10 @@ the second press (or the grace running out) kills every worker's process group.
 End of work: the queue holds only scenarios until every scenario has its final result
 (a running one may still fail and be queued again by ``--retry``); then one ``None`` per
 live worker tells them to run ``after.batch`` and stop. A queue entry is a tuple of
-scenarios (``scheduler.queue_entries``): one, a chunk of short ones, or a whole feature. A
-worker that dies without taking its ``None`` leaves it to the fresh worker in its place.
+scenarios (``scheduler.queue_entries``): one, a chunk of short ones, or a whole feature,
+``messages.pack``ed, as are the results that come back, so the manager passes bytes on
+instead of unpickling and re-pickling every record. A worker that dies without taking its
+``None`` leaves it to the fresh worker in its place.
 
 Imports nothing from reporting; it reports progress through callbacks.
 """
@@ -414,7 +416,7 @@ class _Run:
             self.outcome.results.append(result)
             self.pool.on_result(result)
             self.attempts[scenario_id] = attempt + 1
-            self.work_queue.put((item,))
+            self.queue((item,))
             return
         self.remaining.discard(scenario_id)
         self.outcome.results.append(result)
@@ -431,7 +433,7 @@ class _Run:
             return
         item = self.serial_pending.pop(0)
         self.serial_in_flight = item.scenario_id
-        self.work_queue.put((item,))
+        self.queue((item,))
 
     def errored_result(self, slot: _Slot, reason: str, detail: str) -> ScenarioResult:
         return self.stamped(
@@ -477,9 +479,13 @@ class _Run:
         rest = [self.by_id[i] for i in slot.ahead if i != slot.running and i in self.remaining]
         slot.ahead = []
         if rest and not self.stopping:
-            self.work_queue.put(tuple(rest))
+            self.queue(tuple(rest))
 
     # -- dispatch ----------------------------------------------------------------------
+    def queue(self, entry: tuple[WorkItem, ...]) -> None:
+        """Put one queue entry (a worker takes it whole) at the end of the work queue."""
+        self.work_queue.put(m.pack(entry))
+
     def unassigned_work(self) -> set[str]:
         """Scenarios without a result that no worker holds: they are still in the queue."""
         held = {slot.running for slot in self.slots if slot.running}
@@ -558,7 +564,7 @@ class _Run:
             if slot.assigned is not None and slot.assigned.scenario_id in event.scenario_ids:
                 slot.assigned = None
         elif event.kind == "results":
-            for result in event.results:
+            for result in event.results():
                 if result.scenario_id in slot.ahead:
                     slot.ahead.remove(result.scenario_id)
                 notes: Sequence[str] = ()
@@ -820,7 +826,7 @@ class _Run:
         first = len(self.slots)
         for batch in (entries[:first], entries[first:]):
             if batch:
-                self.work_queue.put_many(batch)
+                self.work_queue.put_many([m.pack(entry) for entry in batch])
         last_check = 0.0
         while any(not slot.done for slot in self.slots):
             if self.check_interrupts():

@@ -38,6 +38,8 @@ from .world import world
 
 # What a call on a manager proxy raises once the manager process is gone.
 MANAGER_GONE = (EOFError, ConnectionError, BrokenPipeError, OSError)
+# What pickling something that is not plain data raises.
+_UNPICKLABLE = (pickle.PicklingError, TypeError, AttributeError, RecursionError)
 
 
 @dataclass(frozen=True)
@@ -140,43 +142,40 @@ class _Channel:
         event = WorkerEvent(kind=kind, worker_id=self.worker_id, pid=os.getpid(), **fields)
         try:
             self.event_queue.put(event)
-        except (pickle.PicklingError, TypeError, AttributeError, RecursionError) as error:
-            # Results are plain data, so this means a bug; still, never lose the scenario.
-            self._send_unpicklable(event, error)
+        except _UNPICKLABLE as error:  # events are plain data: a bug, but say so
+            reason = f"pbdd could not send this {kind} to the parent: {_safe_describe(error)}"
+            self.send("warning", message=reason)
         except MANAGER_GONE:
             self.broken = True
 
-    def _send_unpicklable(self, event: WorkerEvent, error: BaseException) -> None:
-        if len(event.results) > 1:
-            for result in event.results:  # one at a time: only the bad one is replaced
-                self.send(event.kind, results=(result,))
+    def send_results(self, results: tuple[ScenarioResult, ...]) -> None:
+        try:
+            packed = m.pack(results)
+        except _UNPICKLABLE as error:
+            # Results are plain data, so this means a bug; still, never lose the scenario.
+            self._send_unpicklable(results, error)
             return
-        reason = f"pbdd could not send this {event.kind} to the parent: {_safe_describe(error)}"
-        if event.results:
-            bad = event.results[0]
-            fallback = WorkerEvent(
-                kind=event.kind,
-                worker_id=self.worker_id,
-                pid=os.getpid(),
-                results=(
-                    ScenarioResult(
-                        scenario_id=bad.scenario_id,
-                        status=m.ERRORED,
-                        duration=float(bad.duration),
-                        started_at=float(bad.started_at),
-                        worker_id=self.worker_id,
-                        error=reason,
-                    ),
+        self.send("results", packed_results=packed)
+
+    def _send_unpicklable(self, results: tuple[ScenarioResult, ...], error: BaseException) -> None:
+        if len(results) > 1:
+            for result in results:  # one at a time: only the bad one is replaced
+                self.send_results((result,))
+            return
+        bad = results[0]
+        reason = f"pbdd could not send this result to the parent: {_safe_describe(error)}"
+        self.send_results(
+            (
+                ScenarioResult(
+                    scenario_id=str(bad.scenario_id),
+                    status=m.ERRORED,
+                    duration=float(bad.duration),
+                    started_at=float(bad.started_at),
+                    worker_id=self.worker_id,
+                    error=reason,
                 ),
             )
-        else:
-            fallback = WorkerEvent(
-                kind="warning", worker_id=self.worker_id, pid=os.getpid(), message=reason
-            )
-        try:
-            self.event_queue.put(fallback)
-        except MANAGER_GONE:
-            self.broken = True
+        )
 
 
 def _format_stack(frame: Any) -> str:
@@ -350,7 +349,7 @@ def main(
 
         def flush() -> None:
             if unsent:
-                channel.send("results", results=tuple(unsent))
+                channel.send_results(tuple(unsent))
                 unsent.clear()
 
         while not channel.broken:
@@ -362,7 +361,7 @@ def main(
                     break
                 if entry is None:
                     break
-                pending = list(entry)
+                pending = list(m.unpack(entry))
                 if len(pending) > 1:
                     # one scenario alone needs no message: the board names it once it runs
                     channel.send("took", scenario_ids=tuple(item.scenario_id for item in pending))

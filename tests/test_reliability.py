@@ -727,3 +727,31 @@ def test_timeout_bounds_a_hanging_batch_hook(suite, hook):
     assert "4 scenarios (4 passed)" in run.stdout  # worker 0 ran whatever worker 1 could not
     assert f"{hook}.batch on worker 1 did not finish within --timeout 3 s" in run.output
     assert "in stuck_in_batch_hook" in run.output
+
+
+def test_a_result_that_would_not_pickle_is_replaced_alone_by_an_errored_one():
+    # results are plain data, so only a bug could put something unpicklable in one; the
+    # worker still sends the rest of the batch and an errored result in its place
+    from parallel_bdd import messages as m
+    from parallel_bdd.worker import _Channel
+
+    class Events:
+        def __init__(self) -> None:
+            self.events: list[m.WorkerEvent] = []
+
+        def put(self, event: m.WorkerEvent) -> None:
+            self.events.append(event)
+
+    events = Events()
+    channel = _Channel((None, events), worker_id=3)
+    good = m.ScenarioResult("f.feature::good", m.PASSED, duration=0.5, worker_id=3)
+    bad = m.ScenarioResult("f.feature::bad", m.PASSED, duration=0.25, worker_id=3)
+    object.__setattr__(bad, "stdout", lambda: None)  # not plain data any more
+    channel.send_results((good, bad))
+
+    received = [result for event in events.events for result in event.results()]
+    assert [result.scenario_id for result in received] == ["f.feature::good", "f.feature::bad"]
+    assert received[0] == good
+    replaced = received[1]
+    assert (replaced.status, replaced.duration, replaced.worker_id) == (m.ERRORED, 0.25, 3)
+    assert "could not send this result to the parent" in replaced.error
