@@ -11,11 +11,15 @@ from parallel_bdd.errors import UsageError
 from parallel_bdd.history import HistoryEntry
 from parallel_bdd.messages import FeatureData, WorkItem, updated
 from parallel_bdd.scheduler import (
+    CHUNK_MAX,
+    CHUNK_TARGET_SECONDS,
+    UNKNOWN_CHUNK_MAX,
     feature_groups,
     get_policy,
     longest_first,
     parse_shard,
     predicted_makespan,
+    queue_entries,
     shard,
     shard_all,
     with_estimates,
@@ -259,3 +263,34 @@ def test_parse_shard_rejects_anything_else_quoting_it(text: str) -> None:
         parse_shard(text)
     assert f"--shard '{text}'" in caught.value.message
     assert "I/N" in caught.value.message
+
+
+# queue entries: what one worker takes at a time
+
+
+def test_with_history_short_scenarios_are_chunked_by_known_work_and_long_ones_go_alone() -> None:
+    instant = suite([0.0001] * 250)  # 2,000 of these would be 0.2 s of work
+    entries = queue_entries(instant, 2)
+    assert [len(entry) for entry in entries] == [CHUNK_MAX, CHUNK_MAX, 50]
+    assert [item for entry in entries for item in entry] == instant  # order kept
+
+    short = suite([0.02] * 6)  # two fit in CHUNK_TARGET_SECONDS, a third would not
+    assert 2 * 0.02 <= CHUNK_TARGET_SECONDS < 3 * 0.02
+    assert [len(entry) for entry in queue_entries(short, 2)] == [2, 2, 2]
+
+    # (in longest-first order the short ones come last anyway)
+    mixed = suite([3.0, 0.01, 0.01, 1.0, 0.01])
+    assert [ids(list(entry)) for entry in queue_entries(mixed, 2)] == [
+        ["s0"],
+        ["s3"],
+        ["s1", "s2", "s4"],
+    ]
+
+
+def test_without_history_a_large_selection_gets_smaller_chunks_that_shrink() -> None:
+    unknown = suite([0.0] * 1000)
+    sizes = [len(entry) for entry in queue_entries(unknown, 4)]
+    assert sum(sizes) == 1000
+    assert max(sizes) == UNKNOWN_CHUNK_MAX < CHUNK_MAX
+    assert sizes == sorted(sizes, reverse=True) and sizes[-1] == 1
+    assert [len(entry) for entry in queue_entries(suite([0.0] * 499), 4)] == [1] * 499
