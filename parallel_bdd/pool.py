@@ -42,7 +42,14 @@ from . import messages as m
 from .lifeline import manager_initializer
 from .messages import Board, HookFailure, ScenarioResult, WorkerEvent, WorkItem
 from .scheduler import queue_entries, retries_for, serial_tag
-from .warmup import PoolManager, PoolWarmup, sigint_blocked, start_context, usable_cores
+from .warmup import (
+    PoolManager,
+    PoolWarmup,
+    make_queues,
+    sigint_blocked,
+    start_context,
+    usable_cores,
+)
 from .worker import MANAGER_GONE, WorkerSpec
 from .worker import main as worker_main
 
@@ -173,9 +180,10 @@ class WorkerPool:
             try:
                 run.start_workers()  # they import the suite meanwhile
                 if warmup is not None:
-                    run.attach(warmup.started_manager())
+                    run.attach(*warmup.started_manager())
                 else:
-                    run.attach(self._started_manager())
+                    manager = self._started_manager()
+                    run.attach(manager, make_queues(manager))
                 return run.loop()
             finally:
                 run.close_pipes()
@@ -281,11 +289,10 @@ class _Run:
             self.start_worker(slot)
             overdue = False
 
-    def attach(self, manager: PoolManager) -> None:
-        """The manager is up: make the queues and hand them to the workers waiting for them."""
+    def attach(self, manager: PoolManager, queues: tuple[Any, Any]) -> None:
+        """The manager is up: hand its queues to the workers waiting for them."""
         self.manager = manager
-        self.work_queue = manager.WorkQueue()  # type: ignore[attr-defined]
-        self.event_queue = manager.Queue()  # type: ignore[attr-defined]
+        self.work_queue, self.event_queue = queues
         for connection in self.pipes:
             try:
                 connection.send((self.work_queue, self.event_queue))

@@ -43,6 +43,11 @@ class PoolManager(SyncManager):
 PoolManager.register("WorkQueue", WorkQueue)
 
 
+def make_queues(manager: PoolManager) -> tuple[Any, Any]:
+    """A pool's queues in ``manager``: the work queue and the event queue."""
+    return manager.WorkQueue(), manager.Queue()  # type: ignore[attr-defined]
+
+
 def _worker_main(*args: Any) -> None:
     """The early worker's target: the worker module is imported in the child, not here."""
     from .worker import main
@@ -116,6 +121,7 @@ class PoolWarmup:
         self.board: Any = None
         self.workers: list[tuple[Any, Any]] = []  # (process, pipe to it), slot order
         self.manager: Any = None
+        self.queues: tuple[Any, Any] | None = None  # (work, events), made once it is up
         self._holder: threading.Thread | None = None
         self._manager_up = threading.Event()
         self._release = threading.Event()
@@ -152,6 +158,8 @@ class PoolWarmup:
     def _hold_manager(self) -> None:
         try:
             self.manager.start(manager_initializer, (os.getpid(),))
+            # two round trips each, which the pool need not wait for later
+            self.queues = make_queues(self.manager)
         except BaseException as error:  # handed to whoever waits for the manager
             self._failure = error
         finally:
@@ -171,11 +179,13 @@ class PoolWarmup:
     def fits(self, start_method: str, processes: int) -> bool:
         return start_method == self.start_method and processes <= self.processes
 
-    def started_manager(self) -> PoolManager:
+    def started_manager(self) -> tuple[PoolManager, tuple[Any, Any]]:
+        """The manager and its queues (work, events), once they are up."""
         self._manager_up.wait()
         if self._failure is not None:
             raise self._failure
-        return self.manager
+        assert self.queues is not None
+        return self.manager, self.queues
 
     def close(self) -> None:
         """End what no pool adopted; let the manager's thread go. Idempotent."""
