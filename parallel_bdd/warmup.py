@@ -1,10 +1,11 @@
 """The first steps of a pool, taken early: start context, manager, warm-up.
 
 ``__main__.py`` looks at the command line (``config.requested_pool``) before anything else
-is imported: when it asks for a pool, the manager and worker 0 start on the other CPUs while
-this process imports the command line and loads the suite. ``cli.py`` starts a warm-up itself
-when only pyproject.toml asks for a pool, and ``pool.py`` adopts it. Imports only the
-standard library and ``lifeline``, so that the early start comes early.
+is imported: when it asks for a pool, the manager and the first workers start on the other
+CPUs while this process imports the command line and loads the suite. ``cli.py`` starts a
+warm-up itself when only pyproject.toml asks for a pool, and ``pool.py`` adopts it. Imports
+only the standard library and ``lifeline`` at the top, so that the early start comes early
+and the manager process, which imports this module for ``WorkQueue``, starts light.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from multiprocessing.managers import SyncManager
 from typing import Any
 
 from .lifeline import manager_initializer
-from .messages import Board
 
 
 class WorkQueue(queue.Queue):  # type: ignore[type-arg]
@@ -136,6 +136,8 @@ class PoolWarmup:
         with sigint_blocked():
             self.context = context
             self.stop_flag = self.context.RawValue("b", 0)
+            from .messages import Board  # here: the manager imports this module too
+
             self.board = Board.for_slots(self.context, self.processes)
             for worker_id in range(early_workers(self.processes)):
                 receiver, sender = self.context.Pipe(duplex=False)

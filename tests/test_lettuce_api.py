@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+
+import pytest
 
 import parallel_bdd
 
@@ -13,6 +17,23 @@ def test_public_api_is_curated():
     )
     for name in parallel_bdd.__all__:
         assert hasattr(parallel_bdd, name)
+    from parallel_bdd import registry, step, steps
+
+    assert (step, steps) == (registry.step, registry.steps)
+    with pytest.raises(AttributeError, match="no attribute 'stepz'"):
+        parallel_bdd.stepz  # noqa: B018
+
+
+def test_importing_the_package_leaves_the_step_registry_until_it_is_used():
+    # the manager process imports the package (its parent's main module's) and never
+    # registers a step: it need not pay for the registry's imports
+    code = (
+        "import sys, parallel_bdd\n"
+        "assert 'parallel_bdd.registry' not in sys.modules\n"
+        "from parallel_bdd import step\n"
+        "assert 'parallel_bdd.registry' in sys.modules and callable(step)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_step_object_attributes_and_behave_as(suite):
