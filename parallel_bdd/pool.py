@@ -252,9 +252,9 @@ class _Run:
         late; started one per core, the first ones are ready early and begin the longest
         scenarios while the next ones start. Pool time lost to starting is the sum of the
         workers' start delays, so staggering shortens the run. One core is left to the
-        manager, which the pool starts next. After a warm-up, one worker per core and the
-        manager are running already (the parent's own work kept them from crowding it
-        out) and the loop's ``top_up`` starts the others.
+        manager, which the pool starts next. After a warm-up, the manager and one worker
+        per core (``warmup.early_workers``) are running already, and the loop's ``top_up``
+        starts the others.
         """
         if self.warmup is not None:
             # the first workers and the manager started while the parent loaded the suite

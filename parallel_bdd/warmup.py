@@ -108,8 +108,8 @@ class PoolWarmup:
     second worker here rather than with the pool took about 0.1 s off both a 2,000
     no-op-scenario run and a CPU-bound one at ``-p 2``. ``WorkerPool.run`` adopts them; a
     run that never reaches the pool (an error, a dry run, one scenario) ends them with
-    ``close()``. Not for ``fork``: forking is fast
-    already, and forking beside a running thread is unsafe.
+    ``close()``. Not for ``fork``: forking is fast already, and forking beside a running
+    thread is unsafe.
     """
 
     def __init__(self, start_method: str, processes: int) -> None:
