@@ -39,15 +39,14 @@ from pathlib import Path
 from typing import Any
 
 from . import messages as m
-from .lifeline import manager_initializer
 from .messages import Board, HookFailure, ScenarioResult, WorkerEvent, WorkItem
 from .scheduler import queue_entries, retries_for, serial_tag
 from .warmup import (
     PoolManager,
     PoolWarmup,
-    make_queues,
     sigint_blocked,
     start_context,
+    start_manager,
     usable_cores,
 )
 from .worker import MANAGER_GONE, WorkerSpec
@@ -180,10 +179,12 @@ class WorkerPool:
             try:
                 run.start_workers()  # they import the suite meanwhile
                 if warmup is not None:
-                    run.attach(*warmup.started_manager())
+                    run.manager, queues = warmup.started_manager()
                 else:
-                    manager = self._started_manager()
-                    run.attach(manager, make_queues(manager))
+                    run.manager = PoolManager(ctx=self.context)  # shut down however far it got
+                    with sigint_blocked():
+                        queues = start_manager(run.manager)
+                run.attach(queues)
                 return run.loop()
             finally:
                 run.close_pipes()
@@ -191,12 +192,6 @@ class WorkerPool:
                 if warmup is not None:
                     warmup.close()
                 shutil.rmtree(self.run_dir, ignore_errors=True)  # worker logs, stack dumps
-
-    def _started_manager(self) -> PoolManager:
-        manager = PoolManager(ctx=self.context)
-        with sigint_blocked():
-            manager.start(manager_initializer, (os.getpid(),))
-        return manager
 
 
 class _Run:
@@ -214,7 +209,7 @@ class _Run:
         self.warmup = warmup
         self.items = items
         self.outcome = outcome
-        self.manager: Any = None
+        self.manager: Any = None  # the pool's PoolManager, set before it starts
         self.work_queue: Any = None  # set by attach() once the manager is up
         self.event_queue: Any = None
         self.pipes: list[Any] = []  # to the first workers, which start before the manager
@@ -289,9 +284,8 @@ class _Run:
             self.start_worker(slot)
             overdue = False
 
-    def attach(self, manager: PoolManager, queues: tuple[Any, Any]) -> None:
+    def attach(self, queues: tuple[Any, Any]) -> None:
         """The manager is up: hand its queues to the workers waiting for them."""
-        self.manager = manager
         self.work_queue, self.event_queue = queues
         for connection in self.pipes:
             try:

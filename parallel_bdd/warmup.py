@@ -43,8 +43,10 @@ class PoolManager(SyncManager):
 PoolManager.register("WorkQueue", WorkQueue)
 
 
-def make_queues(manager: PoolManager) -> tuple[Any, Any]:
-    """A pool's queues in ``manager``: the work queue and the event queue."""
+def start_manager(manager: PoolManager) -> tuple[Any, Any]:
+    """Start a pool's ``manager`` (it ignores Ctrl-C and dies with this process) and make
+    the pool's queues in it: (work queue, event queue). Call it with SIGINT blocked."""
+    manager.start(manager_initializer, (os.getpid(),))
     return manager.WorkQueue(), manager.Queue()  # type: ignore[attr-defined]
 
 
@@ -159,9 +161,8 @@ class PoolWarmup:
 
     def _hold_manager(self) -> None:
         try:
-            self.manager.start(manager_initializer, (os.getpid(),))
-            # two round trips each, which the pool need not wait for later
-            self.queues = make_queues(self.manager)
+            # the queues too: two round trips each, which the pool need not wait for later
+            self.queues = start_manager(self.manager)
         except BaseException as error:  # handed to whoever waits for the manager
             self._failure = error
         finally:
