@@ -731,6 +731,7 @@ def _run_pool(
             max_scenarios=options.max_scenarios_per_worker,
             slow_step_warning=options.slow_step_warning,
             coverage=coverage_settings,
+            start_method=options.start_method,
         )
 
     pool = WorkerPool(

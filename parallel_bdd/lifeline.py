@@ -8,6 +8,7 @@ package.
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import threading
@@ -71,3 +72,7 @@ def manager_initializer(parent_pid: int) -> None:
     except (OSError, AttributeError):
         pass  # not Linux: the watchdog thread below still covers it
     watch_parent(parent_pid, lambda: os._exit(1))
+    # Registered last, so it runs first of the exit handlers, after multiprocessing has
+    # removed the manager's socket and temporary directory: the manager holds nothing
+    # worth a teardown of its interpreter, about 20 ms of CPU just when the workers end.
+    atexit.register(os._exit, 0)

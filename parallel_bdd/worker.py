@@ -13,6 +13,7 @@ Imports nothing from cli or reporting.
 
 from __future__ import annotations
 
+import atexit
 import faulthandler
 import os
 import pickle
@@ -61,6 +62,7 @@ class WorkerSpec:
     slow_step_warning: float = 0.0  # seconds; 0: no warning
     first_item: WorkItem | None = None  # a crashed scenario re-run on this fresh worker first
     coverage: CoverageSettings | None = None  # --coverage: record in this worker too
+    start_method: str = "spawn"  # how the pool starts workers (see _exit_without_teardown)
 
 
 def _kill_own_group() -> None:
@@ -295,6 +297,35 @@ def main(
         except (EOFError, OSError):
             os._exit(0)  # the run ended before it needed this worker
         assert spec is not None
+    _work(spec, queues, stop_flag, board)
+    if spec.start_method == "spawn":
+        _exit_without_teardown()
+
+
+def _exit_without_teardown() -> None:
+    """End a worker that ``spawn`` started, once its work is done, as ``fork`` does.
+
+    A spawned interpreter ends like a script: the exit handlers, then the teardown of
+    every module and object, about 30 ms of CPU with pbdd's modules alone and more with a
+    suite's, spent by all the workers at once while the parent waits for them to end.
+    Workers that ``fork`` or ``forkserver`` started end with ``os._exit`` anyway (and
+    their inherited exit handlers are not theirs to run). The exit handlers still run
+    here (the suite's, logging's, multiprocessing's); while a thread the suite started
+    and did not make a daemon still runs, the normal exit waits for it as before.
+    """
+    this = threading.current_thread()
+    if any(not t.daemon and t is not this and t.is_alive() for t in threading.enumerate()):
+        return
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (AttributeError, OSError, ValueError):
+            pass
+    os._exit(0)
+
+
+def _work(spec: WorkerSpec, queues: Any, stop_flag: Any, board: Board | None) -> None:
     watch_parent(spec.parent_pid, _kill_own_group)
     _redirect_output(spec.log_path)
     # Fatal signals (SIGSEGV...) dump every thread into the log, which the pool quotes in

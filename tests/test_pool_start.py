@@ -9,6 +9,7 @@ ends. The order of those events is what the tests check, never how long anything
 from __future__ import annotations
 
 import os
+import pickle
 import time
 import uuid
 
@@ -16,7 +17,14 @@ import psutil
 import pytest
 
 from parallel_bdd.config import requested_pool
-from parallel_bdd.warmup import PoolWarmup, early_workers
+from parallel_bdd.warmup import (
+    PoolManager,
+    PoolWarmup,
+    early_workers,
+    sigint_blocked,
+    start_context,
+    start_manager,
+)
 
 pytestmark = pytest.mark.skipif(
     not hasattr(os, "sched_setaffinity"), reason="needs CPU affinity (Linux)"
@@ -200,6 +208,24 @@ def test_a_pool_smaller_than_the_warm_up_ends_the_early_workers_it_does_not_take
     pipe.close()  # no spec will come: the worker exits by itself
     process.join(10)
     assert process.exitcode == 0
+
+
+def test_the_queues_reach_a_worker_without_a_reference_count_of_their_own():
+    # A proxy unpickled elsewhere would register with the manager (a connection with its
+    # authentication) and unregister at exit (another), in every worker; the parent's
+    # proxies keep the queues alive for the whole run.
+    manager = PoolManager(ctx=start_context("spawn"))
+    with sigint_blocked():
+        work, events = start_manager(manager)
+    try:
+        references = manager._debug_info()
+        copies = [pickle.loads(pickle.dumps(queue)) for queue in (work, events)]
+        assert manager._debug_info() == references
+        for copy, queue in zip(copies, (work, events)):
+            copy.put("entry")
+            assert queue.get(timeout=10) == "entry"
+    finally:
+        manager.shutdown()
 
 
 def test_with_fork_the_workers_start_when_the_pool_does(suite):

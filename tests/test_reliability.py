@@ -645,6 +645,61 @@ def test_max_scenarios_per_worker_recycles_workers_with_a_fresh_before_batch(sui
     assert sorted(marks(suite, "after-batch")) == sorted(batches)
 
 
+# -- the end of a run ----------------------------------------------------------------------
+@pytest.mark.parametrize("start_method", ["spawn", "forkserver"])
+def test_workers_end_with_their_exit_handlers_run_and_their_threads_finished(suite, start_method):
+    # A worker ends without the interpreter's teardown once its work is done; whatever
+    # a suite left to run at exit still runs: atexit handlers in every worker, and a
+    # thread that is not a daemon (here only in worker 0: worker 1 takes the quick way).
+    suite.feature("work.feature", feature("Work", [(f"s{i}", "I pass") for i in range(4)]))
+    suite.steps(TOOLKIT)
+    suite.steps(
+        """
+        import atexit, os, threading, time
+        from parallel_bdd import before, world
+
+        def note_exit(pid=os.getpid()):
+            with open(os.path.join("marks", "exit"), "a") as f:
+                f.write(f"{pid}\\n")
+
+        atexit.register(note_exit)
+
+        @before.batch
+        def start_a_thread_that_outlives_the_batch():
+            if world.worker_id != 0:
+                return
+            def finish_later(pid=os.getpid()):
+                time.sleep(0.5)
+                with open(os.path.join("marks", "thread"), "a") as f:
+                    f.write(f"{pid}\\n")
+            threading.Thread(target=finish_later).start()
+        """,
+        name="at_exit.py",
+    )
+    run = suite.run("features", "-p", "2", "--start-method", start_method)
+    assert run.returncode == 0, run.output
+    workers = set(marks(suite, "before-batch"))
+    assert len(workers) == 2, run.output
+    exits = set(marks(suite, "exit"))
+    if start_method == "spawn":
+        # forkserver workers end with os._exit, as multiprocessing always ended them
+        assert workers <= exits, (workers, exits)
+    assert len(marks(suite, "thread")) == 1
+    assert set(marks(suite, "thread")) <= workers
+
+
+def test_a_parallel_run_leaves_no_temporary_directory_behind(suite, tmp_path):
+    # the manager, too, ends without its interpreter's teardown, after its own clean-up
+    suite.feature("work.feature", feature("Work", [(f"s{i}", "I pass") for i in range(4)]))
+    suite.steps(TOOLKIT)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    run = suite.run("features", "-p", "2", env={**suite.env(), "TMPDIR": str(temp)})
+    assert run.returncode == 0, run.output
+    assert "4 scenarios (4 passed)" in run.stdout
+    assert list(temp.iterdir()) == []
+
+
 # -- history -------------------------------------------------------------------------------
 def test_two_runs_in_one_directory_both_save_their_history(suite):
     scenarios = [(f"apple {i}", "I work for 0.3 seconds") for i in range(3)]
