@@ -67,7 +67,17 @@ def start_manager(manager: PoolManager) -> tuple[Any, Any]:
     """Start a pool's ``manager`` (it ignores Ctrl-C and dies with this process) and make
     the pool's queues in it: (work queue, event queue). Call it with SIGINT blocked."""
     manager.start(manager_initializer, (os.getpid(),))
-    return manager.WorkQueue(), manager.WorkQueue()  # type: ignore[attr-defined]
+    return _new_queue(manager), _new_queue(manager)
+
+
+def _new_queue(manager: PoolManager) -> QueueProxy:
+    """A new ``WorkQueue`` in the started ``manager``, made in one connection to it.
+
+    ``manager.WorkQueue()`` takes three (create it, count the proxy's reference, drop the
+    creation's), on the way to the first scenario. Here the creation's reference is the
+    one that keeps the queue alive until the manager ends, as for the workers' copies."""
+    token, exposed = manager._create("WorkQueue")
+    return QueueProxy(token, "pickle", manager=manager, exposed=exposed, incref=False)
 
 
 def _worker_main(*args: Any) -> None:
@@ -150,13 +160,22 @@ class PoolWarmup:
         self._failure: BaseException | None = None
 
     def start(self) -> None:
-        """Start the early workers and the manager (once). A Ctrl-C meanwhile is held until
+        """Start the manager and the early workers (once). A Ctrl-C meanwhile is held until
         all have started, so ``close()`` always finds the warm-up whole."""
         if self.context is not None:
             return
         context = start_context(self.start_method)  # it unblocks SIGINT: not in the block
         with sigint_blocked():
             self.context = context
+            self.manager = PoolManager(ctx=self.context)
+            # First: the pool waits for the manager and its queues longer than for the
+            # early workers, which wait for their spec anyway. Created with SIGINT
+            # blocked, the thread keeps it blocked: the manager it starts inherits the
+            # mask until its initializer ignores SIGINT.
+            self._holder = threading.Thread(
+                target=self._hold_manager, name="pbdd-manager", daemon=True
+            )
+            self._holder.start()
             self.stop_flag = self.context.RawValue("b", 0)
             from .messages import Board  # here: the manager imports this module too
 
@@ -171,17 +190,10 @@ class PoolWarmup:
                 process.start()
                 receiver.close()
                 self.workers.append((process, sender))
-            self.manager = PoolManager(ctx=self.context)
-            # created with SIGINT blocked, the thread keeps it blocked: the manager it
-            # starts inherits the mask until its initializer ignores SIGINT
-            self._holder = threading.Thread(
-                target=self._hold_manager, name="pbdd-manager", daemon=True
-            )
-            self._holder.start()
 
     def _hold_manager(self) -> None:
         try:
-            # the queues too: two round trips each, which the pool need not wait for later
+            # the queues too, which the pool need not wait for later
             self.queues = start_manager(self.manager)
         except BaseException as error:  # handed to whoever waits for the manager
             self._failure = error
