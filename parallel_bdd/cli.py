@@ -15,7 +15,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -420,6 +420,11 @@ def _load_and_run(
     history_store: Any,
     warmup: PoolWarmup | None = None,
 ) -> int:
+    slots = min(options.processes, len(items))
+    if warmup is not None and slots > 1 and not options.dry_run:
+        # the early workers import the suite while this process does and runs before.all
+        spec_for = _spec_factory(options, step_files, terrain, coverage_settings)
+        warmup.send_specs(slots, lambda worker_id, run_dir: spec_for(worker_id, run_dir, None))
     import_suite(step_files, terrain)
     for old, new in STEPS.replaced:
         reporter.notice(
@@ -700,7 +705,6 @@ def _run_pool(
     warmup: PoolWarmup | None = None,
 ) -> Any:
     from .pool import WorkerPool
-    from .worker import WorkerSpec
     from .world import world
 
     state, refused = world.picklable_state()
@@ -711,32 +715,10 @@ def _run_pool(
         )
     for key in ("worker_id", "port_number", "artifacts_dir"):
         state.pop(key, None)
-    parent_pid = os.getpid()
-    cwd = os.getcwd()
-    sys_path = tuple(sys.path)
-
-    def spec_for(worker_id: int, run_dir: Path) -> WorkerSpec:
-        return WorkerSpec(
-            worker_id=worker_id,
-            port_number=options.worker_port(worker_id),
-            parent_pid=parent_pid,
-            cwd=cwd,
-            sys_path=sys_path,
-            step_files=tuple(str(path) for path in step_files),
-            terrain=str(terrain) if terrain else None,
-            artifacts_dir=options.artifacts_dir,
-            log_path=str(run_dir / f"worker-{worker_id}.log"),
-            stack_path=str(run_dir / f"worker-{worker_id}.stack"),
-            world_state=state,
-            max_scenarios=options.max_scenarios_per_worker,
-            slow_step_warning=options.slow_step_warning,
-            coverage=coverage_settings,
-            start_method=options.start_method,
-        )
-
+    spec_for = _spec_factory(options, step_files, terrain, coverage_settings)
     pool = WorkerPool(
         processes=processes,
-        spec_for=spec_for,
+        spec_for=lambda worker_id, run_dir: spec_for(worker_id, run_dir, state),
         start_method=options.start_method,
         timeout=options.timeout,
         grace=options.grace,
@@ -750,6 +732,43 @@ def _run_pool(
         warmup=warmup,
     )
     return pool.run(items)
+
+
+def _spec_factory(
+    options: RunOptions,
+    step_files: Sequence[Path],
+    terrain: Path | None,
+    coverage_settings: coverage_support.CoverageSettings | None,
+) -> Callable[[int, Path, dict[str, Any] | None], Any]:
+    """What makes a worker's spec: ``(worker id, run directory, world state)``, where a
+    world state of None makes an early worker's first spec (the whole one follows)."""
+    from .worker import WorkerSpec
+
+    parent_pid = os.getpid()
+    cwd = os.getcwd()
+    files = tuple(str(path) for path in step_files)
+
+    def spec_for(worker_id: int, run_dir: Path, state: dict[str, Any] | None) -> WorkerSpec:
+        return WorkerSpec(
+            worker_id=worker_id,
+            port_number=options.worker_port(worker_id),
+            parent_pid=parent_pid,
+            cwd=cwd,
+            sys_path=tuple(sys.path),  # as it is now: before.all may have changed it
+            step_files=files,
+            terrain=str(terrain) if terrain else None,
+            artifacts_dir=options.artifacts_dir,
+            log_path=str(run_dir / f"worker-{worker_id}.log"),
+            stack_path=str(run_dir / f"worker-{worker_id}.stack"),
+            world_state=state or {},
+            max_scenarios=options.max_scenarios_per_worker,
+            slow_step_warning=options.slow_step_warning,
+            coverage=coverage_settings,
+            start_method=options.start_method,
+            world_state_follows=state is None,
+        )
+
+    return spec_for
 
 
 def _dry_run(items: Sequence[WorkItem], reporter: ConsoleReporter) -> int:

@@ -162,7 +162,12 @@ class WorkerPool:
         self.on_result = on_result or (lambda result: None)
         self.on_notice = on_notice or (lambda text: None)
         self.interrupts = interrupts or Interrupts()
-        self.run_dir = Path(tempfile.mkdtemp(prefix="pbdd-run-"))
+        # the early workers' logs are there already when they got their first spec
+        self.run_dir = (
+            warmup.run_dir
+            if warmup is not None and warmup.run_dir is not None
+            else Path(tempfile.mkdtemp(prefix="pbdd-run-"))
+        )
 
     def run(self, items: Sequence[WorkItem]) -> PoolOutcome:
         outcome = PoolOutcome()
@@ -172,6 +177,8 @@ class WorkerPool:
         warmup = self.warmup
         if warmup is not None and not warmup.fits(self.start_method, processes):
             warmup.close()
+            if self.run_dir == warmup.run_dir:  # gone with it
+                self.run_dir = Path(tempfile.mkdtemp(prefix="pbdd-run-"))
             warmup = None
         self.context = warmup.context if warmup is not None else start_context(self.start_method)
         with self.interrupts:

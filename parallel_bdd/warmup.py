@@ -16,12 +16,15 @@ import os
 import queue
 import signal
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from multiprocessing import resource_tracker
 from multiprocessing.managers import MakeProxyType, SyncManager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .lifeline import manager_initializer
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class WorkQueue(queue.Queue):  # type: ignore[type-arg]
@@ -135,8 +138,9 @@ class PoolWarmup:
     importing pbdd, and the manager about as long; the parent meanwhile imports the command
     line, parses features, reads the history and imports the step files. Started here, the
     manager and the first workers (one per CPU, see ``early_workers``) do their part
-    meanwhile, and each worker waits for its ``WorkerSpec`` (known only after
-    ``before.all``) on the pipe that later brings the queues. On 2 CPUs, starting the
+    meanwhile. Each worker waits on the pipe that later brings the queues for a first
+    ``WorkerSpec`` (``send_specs``: it imports the suite as soon as the parent has found
+    it), then for the whole one (known only after ``before.all``). On 2 CPUs, starting the
     second worker here rather than with the pool took about 0.1 s off both a 2,000
     no-op-scenario run and a CPU-bound one at ``-p 2``. ``WorkerPool.run`` adopts them; a
     run that never reaches the pool (an error, a dry run, one scenario) ends them with
@@ -154,6 +158,7 @@ class PoolWarmup:
         self.workers: list[tuple[Any, Any]] = []  # (process, pipe to it), slot order
         self.manager: Any = None
         self.queues: tuple[Any, Any] | None = None  # (work, events), made once it is up
+        self.run_dir: Path | None = None  # the workers' logs, once send_specs made it
         self._holder: threading.Thread | None = None
         self._manager_up = threading.Event()
         self._release = threading.Event()
@@ -203,6 +208,20 @@ class PoolWarmup:
         # it ends, not the process: this thread lives as long as the manager.
         self._release.wait()
 
+    def send_specs(self, slots: int, spec_for: Callable[[int, Path], Any]) -> None:
+        """Give the early workers of a pool of ``slots`` their first spec (``spec_for(worker
+        id, run directory)``, without the world state): each imports the suite while this
+        process does and runs ``before.all``, and the pool sends the whole spec after it.
+        A suite's imports (a web framework, a browser driver) often take the workers a
+        third of a second or more; before, they began only after ``before.all``."""
+        import tempfile  # here, with pathlib: the manager imports this module too
+        from pathlib import Path
+
+        self.run_dir = Path(tempfile.mkdtemp(prefix="pbdd-run-"))
+        for worker_id, (_, pipe) in enumerate(self.workers[:slots]):
+            with contextlib.suppress(OSError):  # it died already: the pool reports it
+                pipe.send(spec_for(worker_id, self.run_dir))
+
     def hand_over(self, slots: int) -> list[tuple[Any, Any]]:
         """The first ``slots`` early workers and the pipes to them, in slot order, the
         pool's from now on (``close()`` leaves them be); the others end now (a run of fewer
@@ -232,15 +251,23 @@ class PoolWarmup:
                 shutdown = getattr(self.manager, "shutdown", None)  # only once it started
                 if shutdown is not None:
                     shutdown()
+            if self.run_dir is not None:
+                import shutil
+
+                shutil.rmtree(self.run_dir, ignore_errors=True)
         self._release.set()
 
 
 def _end(workers: list[tuple[Any, Any]]) -> None:
-    """End early workers that never got a spec: no user code has run in them."""
+    """End early workers no pool took: with their process group, once they lead one, in
+    case the suite they were importing started a program."""
     for process, pipe in workers:
         pipe.close()
         if process.pid is not None:
-            process.kill()
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except OSError:  # not detached yet: it started nothing
+                process.kill()
     for process, _ in workers:
         if process.pid is not None:
             process.join(5)

@@ -63,6 +63,9 @@ class WorkerSpec:
     first_item: WorkItem | None = None  # a crashed scenario re-run on this fresh worker first
     coverage: CoverageSettings | None = None  # --coverage: record in this worker too
     start_method: str = "spawn"  # how the pool starts workers (see _exit_without_teardown)
+    # An early worker's first spec, sent before before.all: it imports the suite, then
+    # waits for the whole spec (``PoolWarmup.send_specs``).
+    world_state_follows: bool = False
 
 
 def _kill_own_group() -> None:
@@ -288,15 +291,13 @@ def main(
     """Worker entry point (the target of ``multiprocessing.Process``).
 
     ``spec`` is None for the workers that ``warmup.PoolWarmup`` starts while the parent
-    still loads the suite: the spec comes first on the pipe that later brings the queues.
+    still loads the suite. Their pipe brings a first spec to import the suite with (sent
+    before ``before.all``; a run without it sends the whole spec at once), then the whole
+    spec, then the queues.
     """
     _detach_from_terminal()
     if spec is None:
-        try:
-            spec = queues.recv()
-        except (EOFError, OSError):
-            os._exit(0)  # the run ended before it needed this worker
-        assert spec is not None
+        spec = _receive(queues)
     _work(spec, queues, stop_flag, board)
     if spec.start_method == "spawn":
         _exit_without_teardown()
@@ -325,6 +326,14 @@ def _exit_without_teardown() -> None:
     os._exit(0)
 
 
+def _receive(pipe: Any) -> Any:
+    """The next thing the parent sends an early worker on its pipe."""
+    try:
+        return pipe.recv()
+    except (EOFError, OSError):
+        os._exit(0)  # the run ended before it needed this worker
+
+
 def _work(spec: WorkerSpec, queues: Any, stop_flag: Any, board: Board | None) -> None:
     watch_parent(spec.parent_pid, _kill_own_group)
     _redirect_output(spec.log_path)
@@ -336,18 +345,26 @@ def _work(spec: WorkerSpec, queues: Any, stop_flag: Any, board: Board | None) ->
     faulthandler.register(signal.SIGUSR1, file=stack_file, all_threads=True)
     os.chdir(spec.cwd)
     sys.path[:] = list(spec.sys_path)
-    channel = _Channel(queues, spec.worker_id)
-
-    def report_failure(failure: HookFailure) -> None:
-        channel.send("hook_failure", failure=failure)
-
     recorder = coverage_support.start(spec.coverage)
+    import_failure = None
     try:
         import_suite(
             [Path(p) for p in spec.step_files], Path(spec.terrain) if spec.terrain else None
         )
     except PbddError as error:
-        report_failure(HookFailure("import", error.format_message(), "", spec.worker_id))
+        import_failure = HookFailure("import", error.format_message(), "", spec.worker_id)
+    if spec.world_state_follows:
+        # An early worker imported the suite while the parent did; its whole spec comes
+        # once before.all has run there: the world state, and sys.path as the hook left it.
+        spec = _receive(queues)
+        sys.path[:] = list(spec.sys_path)
+    channel = _Channel(queues, spec.worker_id)
+
+    def report_failure(failure: HookFailure) -> None:
+        channel.send("hook_failure", failure=failure)
+
+    if import_failure is not None:
+        report_failure(import_failure)
         channel.send("done")
         return
     for key, value in spec.world_state.items():

@@ -270,6 +270,78 @@ def test_a_run_that_needs_no_pool_leaves_no_early_worker_behind(suite, args, cod
     assert not _processes_with(token)
 
 
+EARLY_IMPORT_TERRAIN = """
+    import glob, multiprocessing, os, subprocess, sys, time
+    from parallel_bdd import before, world
+
+    HERE = os.path.dirname(os.path.abspath(__file__))
+    MARKS = os.path.join(HERE, "marks")
+    os.makedirs(MARKS, exist_ok=True)
+    if multiprocessing.parent_process() is not None:  # a worker importing the suite
+        if os.environ.get("START_A_PROGRAM"):
+            subprocess.Popen(["sleep", "300"])
+        open(os.path.join(MARKS, f"imported-{os.getpid()}"), "w").close()
+
+
+    @before.all
+    def wait_for_a_worker_to_import_the_suite():
+        deadline = time.monotonic() + 15
+        while not glob.glob(os.path.join(MARKS, "imported-*")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with open(os.path.join(MARKS, "seen-in-before-all"), "w") as seen:
+            seen.write(" ".join(glob.glob(os.path.join(MARKS, "imported-*"))))
+        if os.environ.get("START_A_PROGRAM"):
+            raise RuntimeError("before.all gives up")
+        world.prepared = "by before.all"
+        sys.path.append(os.path.join(HERE, "late"))  # after the workers' import
+"""
+
+
+@pytest.mark.parametrize("start_method", ["spawn", "forkserver"])
+def test_the_early_workers_import_the_suite_while_the_parent_runs_before_all(suite, start_method):
+    _write_suite(suite, import_seconds=0.0, scenarios=4)
+    suite.terrain(EARLY_IMPORT_TERRAIN)
+    suite.write("late/late_helper.py", "ANSWER = 42\n")
+    suite.steps(
+        """
+        from parallel_bdd import step, world
+
+        @step(r"the spec reached me whole")
+        def spec_whole(step):
+            import late_helper  # on sys.path only since before.all
+
+            assert world.prepared == "by before.all", world.prepared
+            assert late_helper.ANSWER == 42
+        """,
+        name="whole_steps.py",
+    )
+    suite.feature(
+        "whole.feature",
+        "Feature: whole\n"
+        + "".join(f"  Scenario: w{i}\n    Given the spec reached me whole\n" for i in range(4)),
+    )
+    completed = suite.run("features", "-p", "2", "--start-method", start_method)
+    assert completed.returncode == 0, completed.output
+    assert "8 scenarios (8 passed)" in completed.stdout
+    seen = (suite.root / "marks" / "seen-in-before-all").read_text().split()
+    assert seen, "no worker had imported the suite when before.all ran"
+
+
+def test_a_failing_before_all_ends_the_early_workers_with_what_their_import_started(suite):
+    _write_suite(suite, import_seconds=0.0, scenarios=4)
+    suite.terrain(EARLY_IMPORT_TERRAIN)
+    token = uuid.uuid4().hex
+    env = {**suite.env(), "PBDD_TEST_TOKEN": token, "START_A_PROGRAM": "1"}
+    completed = suite.run("features", "-p", "2", env=env)
+    assert completed.returncode == 2, completed.output
+    assert "before.all gives up" in completed.output
+    assert (suite.root / "marks" / "seen-in-before-all").read_text().split()
+    deadline = time.monotonic() + 5
+    while _processes_with(token) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _processes_with(token)  # nor the program a worker started
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
