@@ -420,11 +420,11 @@ def _load_and_run(
     history_store: Any,
     warmup: PoolWarmup | None = None,
 ) -> int:
-    slots = min(options.processes, len(items))
-    if warmup is not None and slots > 1 and not options.dry_run:
+    processes = min(options.processes, len(items))
+    if warmup is not None and processes > 1 and not options.dry_run:
         # the early workers import the suite while this process does and runs before.all
         spec_for = _spec_factory(options, step_files, terrain, coverage_settings)
-        warmup.send_specs(slots, lambda worker_id, run_dir: spec_for(worker_id, run_dir, None))
+        warmup.send_specs(processes, lambda worker_id, run_dir: spec_for(worker_id, run_dir, None))
     import_suite(step_files, terrain)
     for old, new in STEPS.replaced:
         reporter.notice(
@@ -445,7 +445,6 @@ def _load_and_run(
     # The suite stays loaded for the whole run: frozen, a full garbage collection no longer
     # walks it (with 2,000 scenarios one such walk at the end of a run took about 40 ms).
     gc.freeze()
-    processes = min(options.processes, len(items))
     reporter.start(len(items), processes, options.seed)
     started = time.perf_counter()
     try:
