@@ -31,7 +31,6 @@ import os
 import queue
 import shutil
 import signal
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +43,7 @@ from .scheduler import queue_entries, retries_for, serial_tag
 from .warmup import (
     PoolManager,
     PoolWarmup,
+    new_run_dir,
     sigint_blocked,
     start_context,
     start_manager,
@@ -164,9 +164,7 @@ class WorkerPool:
         self.interrupts = interrupts or Interrupts()
         # the early workers' logs are there already when they got their first spec
         self.run_dir = (
-            warmup.run_dir
-            if warmup is not None and warmup.run_dir is not None
-            else Path(tempfile.mkdtemp(prefix="pbdd-run-"))
+            warmup.run_dir if warmup is not None and warmup.run_dir is not None else new_run_dir()
         )
 
     def run(self, items: Sequence[WorkItem]) -> PoolOutcome:
@@ -178,7 +176,7 @@ class WorkerPool:
         if warmup is not None and not warmup.fits(self.start_method, processes):
             warmup.close()
             if self.run_dir == warmup.run_dir:  # gone with it
-                self.run_dir = Path(tempfile.mkdtemp(prefix="pbdd-run-"))
+                self.run_dir = new_run_dir()
             warmup = None
         self.context = warmup.context if warmup is not None else start_context(self.start_method)
         with self.interrupts:

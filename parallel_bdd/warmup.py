@@ -105,6 +105,14 @@ def sigint_blocked() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
+def new_run_dir() -> Path:
+    """A new directory for a pool's worker logs and stack dumps (the pool removes it)."""
+    import tempfile  # here, with pathlib: the manager imports this module too
+    from pathlib import Path
+
+    return Path(tempfile.mkdtemp(prefix="pbdd-run-"))
+
+
 def usable_cores() -> int:
     """CPUs this process may run on (its affinity mask, where the platform has one)."""
     try:
@@ -214,10 +222,7 @@ class PoolWarmup:
         process does and runs ``before.all``, and the pool sends the whole spec after it.
         A suite's imports (a web framework, a browser driver) often take the workers a
         third of a second or more; before, they began only after ``before.all``."""
-        import tempfile  # here, with pathlib: the manager imports this module too
-        from pathlib import Path
-
-        self.run_dir = Path(tempfile.mkdtemp(prefix="pbdd-run-"))
+        self.run_dir = new_run_dir()
         for worker_id, (_, pipe) in enumerate(self.workers[:slots]):
             with contextlib.suppress(OSError):  # it died already: the pool reports it
                 pipe.send(spec_for(worker_id, self.run_dir))
