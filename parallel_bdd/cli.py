@@ -421,9 +421,9 @@ def _load_and_run(
     warmup: PoolWarmup | None = None,
 ) -> int:
     processes = min(options.processes, len(items))
+    spec_for = _spec_factory(options, step_files, terrain, coverage_settings)
     if warmup is not None and processes > 1 and not options.dry_run:
         # the early workers import the suite while this process does and runs before.all
-        spec_for = _spec_factory(options, step_files, terrain, coverage_settings)
         warmup.send_specs(processes, lambda worker_id, run_dir: spec_for(worker_id, run_dir, None))
     import_suite(step_files, terrain)
     for old, new in STEPS.replaced:
@@ -488,17 +488,7 @@ def _load_and_run(
 
     if processes > 1:
         _import_in_background(_modules_for_the_end(options, history_store))
-        outcome = _run_pool(
-            options,
-            items,
-            processes,
-            step_files,
-            terrain,
-            on_result,
-            reporter,
-            coverage_settings,
-            warmup,
-        )
+        outcome = _run_pool(options, items, processes, spec_for, on_result, reporter, warmup)
         hook_failures.extend(outcome.hook_failures)
         interrupted = outcome.interrupted or outcome.killed
         all_workers_failed = outcome.all_workers_failed
@@ -696,11 +686,9 @@ def _run_pool(
     options: RunOptions,
     items: Sequence[WorkItem],
     processes: int,
-    step_files: Sequence[Path],
-    terrain: Path | None,
+    spec_for: Callable[[int, Path, dict[str, Any] | None], Any],
     on_result: Any,
     reporter: ConsoleReporter,
-    coverage_settings: coverage_support.CoverageSettings | None = None,
     warmup: PoolWarmup | None = None,
 ) -> Any:
     from .pool import WorkerPool
@@ -714,7 +702,6 @@ def _run_pool(
         )
     for key in ("worker_id", "port_number", "artifacts_dir"):
         state.pop(key, None)
-    spec_for = _spec_factory(options, step_files, terrain, coverage_settings)
     pool = WorkerPool(
         processes=processes,
         spec_for=lambda worker_id, run_dir: spec_for(worker_id, run_dir, state),

@@ -162,10 +162,7 @@ class WorkerPool:
         self.on_result = on_result or (lambda result: None)
         self.on_notice = on_notice or (lambda text: None)
         self.interrupts = interrupts or Interrupts()
-        # the early workers' logs are there already when they got their first spec
-        self.run_dir = (
-            warmup.run_dir if warmup is not None and warmup.run_dir is not None else new_run_dir()
-        )
+        self.run_dir: Path  # the workers' logs and stack dumps, made by run()
 
     def run(self, items: Sequence[WorkItem]) -> PoolOutcome:
         outcome = PoolOutcome()
@@ -175,9 +172,11 @@ class WorkerPool:
         warmup = self.warmup
         if warmup is not None and not warmup.fits(self.start_method, processes):
             warmup.close()
-            if self.run_dir == warmup.run_dir:  # gone with it
-                self.run_dir = new_run_dir()
             warmup = None
+        # the early workers' logs are there already if they got their first spec
+        self.run_dir = (
+            warmup.run_dir if warmup is not None and warmup.run_dir is not None else new_run_dir()
+        )
         self.context = warmup.context if warmup is not None else start_context(self.start_method)
         with self.interrupts:
             run = _Run(self, items, processes, outcome, warmup)

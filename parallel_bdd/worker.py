@@ -131,10 +131,8 @@ class _Channel:
         get them through a pipe once it is up: the manager's start-up then overlaps the
         workers' (imports, before.batch) instead of preceding it."""
         if not isinstance(self._queues, tuple):
-            try:
-                self._queues = self._queues.recv()
-            except (EOFError, OSError):
-                os._exit(1)  # the parent went away before the queues existed
+            # exit 1: the parent went away before the queues existed
+            self._queues = _receive(self._queues, exit_code=1)
         return self._queues
 
     @property
@@ -326,12 +324,13 @@ def _exit_without_teardown() -> None:
     os._exit(0)
 
 
-def _receive(pipe: Any) -> Any:
-    """The next thing the parent sends an early worker on its pipe."""
+def _receive(pipe: Any, exit_code: int = 0) -> Any:
+    """The next thing the parent sends an early worker on its pipe; if the pipe is closed
+    instead, exit (with 0 by default: the run ended before it needed this worker)."""
     try:
         return pipe.recv()
     except (EOFError, OSError):
-        os._exit(0)  # the run ended before it needed this worker
+        os._exit(exit_code)
 
 
 def _work(spec: WorkerSpec, queues: Any, stop_flag: Any, board: Board | None) -> None:
