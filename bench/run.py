@@ -508,6 +508,7 @@ class RunnerSpec:
     history: str | None = None  # pbdd only: "cold" (no history file yet) | "warm"
     dist: str | None = None  # pytest-xdist only
     start_method: str | None = None  # pbdd only: --start-method, when not the default
+    queues: str | None = None  # floor only: "manager" keeps its queues in a SyncManager
 
     @property
     def is_peer(self) -> bool:
@@ -535,6 +536,9 @@ def runner_specs(procs: list[int], peer_procs: int) -> list[RunnerSpec]:
             specs.append(
                 RunnerSpec(f"floor-p{p}", f"floor: ideal spawn pool, {p} processes", "floor", p)
             )
+            # the same with its queues in a SyncManager, as pbdd's design asks
+            label = f"floor: ideal spawn pool with SyncManager queues, {p} processes"
+            specs.append(RunnerSpec(f"floor-manager-p{p}", label, "floor", p, queues="manager"))
     n = peer_procs
     specs += [
         RunnerSpec("behave", "behave (serial)", "behave", 1),
@@ -581,7 +585,7 @@ def build_command(
     if spec.tool == "floor":
         junit = run_dir / "junit.xml"
         argv = [str(chain.python), str(BENCH_DIR / "floor.py"), str(suite), "-p", str(spec.procs)]
-        argv += ["--junit-xml", str(junit)]
+        argv += ["--junit-xml", str(junit), "--queues", spec.queues or "pipe"]
         return argv, REPO_ROOT, chain.env, [junit]
     if spec.tool == "behave":
         junit = run_dir / "junit"
@@ -864,7 +868,9 @@ def target_rows(results: dict[str, list[Row]], scale: float) -> list[tuple[str, 
         name = f"{profile}: {r.spec.label if r else key}"
         eff = r.efficiency(r.median) if r else None
         shown = "–" if eff is None else f"{eff:.3f} (LB {r.lb:.2f} s / median {r.median:.2f} s)"
-        shown += _floor_note(row(profile, f"floor-p{r.spec.procs if r else 0}"))
+        procs = r.spec.procs if r else 0
+        shown += _floor_note(row(profile, f"floor-p{procs}"))
+        shown += _floor_note(row(profile, f"floor-manager-p{procs}"), "with SyncManager")
         out.append(
             (f"{name} efficiency ≥ {aim}", shown, verdict(None if eff is None else eff >= aim))
         )
@@ -892,9 +898,10 @@ def target_rows(results: dict[str, list[Row]], scale: float) -> list[tuple[str, 
     p2 = row("tiny", "pbdd-p2-warm")
     ok = None if not (p2 and p2.median) else p2.median < TINY_P2_SECONDS
     shown = f"{p2.median:.2f} s" if p2 and p2.median else "–"
-    floor = row("tiny", "floor-p2")
-    if floor and floor.median:
-        shown += f"; floor {floor.median:.2f} s"
+    for key, name in (("floor-p2", "floor"), ("floor-manager-p2", "floor with SyncManager")):
+        floor = row("tiny", key)
+        if floor and floor.median:
+            shown += f"; {name} {floor.median:.2f} s"
     out.append((f"tiny: pbdd -p 2 (history) under {TINY_P2_SECONDS:g} s", shown, verdict(ok)))
     peaks = [r.parent_peak_mb for r in results.get("huge", []) if r.spec.tool == "pbdd"]
     peaks = [p for p in peaks if p]
@@ -906,10 +913,13 @@ def target_rows(results: dict[str, list[Row]], scale: float) -> list[tuple[str, 
     return out
 
 
-def _floor_note(floor: Row | None) -> str:
-    """The floor's efficiency beside pbdd's: the most any spawn-started runner reaches here."""
+def _floor_note(floor: Row | None, kind: str = "") -> str:
+    """The floor's efficiency beside pbdd's: the most any spawn-started runner reaches here
+    (``kind`` names a variant: "with SyncManager" for the floor that keeps its queues in a
+    manager process, as pbdd's design does)."""
     eff = floor.efficiency(floor.median) if floor else None
-    return "" if eff is None else f"; floor {eff:.3f} (median {floor.median:.2f} s)"
+    name = f"floor {kind}" if kind else "floor"
+    return "" if eff is None else f"; {name} {eff:.3f} (median {floor.median:.2f} s)"
 
 
 def write_report(
