@@ -41,7 +41,8 @@ The flavour is the one Jenkins, GitLab, pytest and ``junitparser`` read (the Jen
 
 Text goes through :func:`xml_safe`: ANSI escape sequences are removed and characters XML 1.0
 forbids (NUL and other C0 controls but tab/newline/return, lone surrogates, U+FFFE/U+FFFF) are
-dropped; the writer escapes the rest (``<``, ``&``, quotes) with ``xml.sax.saxutils``.
+dropped; the writer escapes the rest (``<``, ``&``, quotes) as ``xml.sax.saxutils`` would,
+without importing it (it imports ``urllib.request``, ``http.client`` and ``ssl``: 35 ms).
 
 The report is the bytes ``ElementTree`` would write for the same tree (indented by two
 spaces), from a small element class of its own: ``ElementTree``'s generic serializer (a
@@ -57,7 +58,6 @@ import socket
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from parallel_bdd.files import write_atomically
 from parallel_bdd.messages import (
@@ -86,7 +86,7 @@ _XML_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ff
 # plain ASCII text (no escape character, nothing XML forbids) needs no cleaning at all
 _NOT_PLAIN = re.compile("[^\t\n\r\x20-\x7e]")
 _ATTRIBUTE_SPECIAL = re.compile('[&<>"\r\n\t]')
-_ATTRIBUTE_ENTITIES = {'"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#09;"}
+_ATTRIBUTE_ENTITIES = (('"', "&quot;"), ("\r", "&#13;"), ("\n", "&#10;"), ("\t", "&#09;"))
 _EXCEPTION_NAME = re.compile(r"^([A-Za-z_][\w.]*)(?::|$)")
 _FAILED_STATUSES = (FAILED, UNDEFINED, AMBIGUOUS)
 
@@ -117,10 +117,18 @@ def write_junit_xml(
     write_atomically(Path(path), "".join(lines).encode("utf-8"))
 
 
+def _escaped(text: str) -> str:
+    """``text`` with ``&``, ``<`` and ``>`` escaped, as ``xml.sax.saxutils.escape`` does."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _quoted(value: str) -> str:
     if _ATTRIBUTE_SPECIAL.search(value) is None:
         return value
-    return escape(value, _ATTRIBUTE_ENTITIES)
+    value = _escaped(value)
+    for character, entity in _ATTRIBUTE_ENTITIES:
+        value = value.replace(character, entity)
+    return value
 
 
 class _Element:
@@ -160,7 +168,7 @@ class _Element:
                 child.render(lines, inner)
             lines.append(f"{indent}</{self.tag}>\n")
         elif self.text:
-            lines.append(f"{indent}<{start}>{escape(self.text)}</{self.tag}>\n")
+            lines.append(f"{indent}<{start}>{_escaped(self.text)}</{self.tag}>\n")
         else:
             lines.append(f"{indent}<{start} />\n")
 
