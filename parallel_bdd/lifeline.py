@@ -1,6 +1,6 @@
 """Parent-death detection for the processes pbdd starts: the manager and every worker.
 
-Imported by ``worker.py`` and by the SyncManager's server process (``warmup.start_manager``
+Imported by ``worker.py`` and by the SyncManager's server process (``warmup.launch_manager``
 passes it ``manager_initializer``), so it imports as little as possible: starting the
 manager means importing this module in a fresh interpreter. Imports nothing else from the
 package.

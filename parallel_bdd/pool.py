@@ -43,10 +43,11 @@ from .scheduler import queue_entries, retries_for, serial_tag
 from .warmup import (
     PoolManager,
     PoolWarmup,
+    launch_manager,
+    new_queues,
     new_run_dir,
     sigint_blocked,
     start_context,
-    start_manager,
     usable_cores,
 )
 from .worker import MANAGER_GONE, WorkerSpec
@@ -185,9 +186,12 @@ class WorkerPool:
                 if warmup is not None:
                     run.manager, queues = warmup.started_manager()
                 else:
+                    # Started like the workers: the suite is imported here by now and
+                    # before.all has run, and a fork would inherit what they opened.
                     run.manager = PoolManager(ctx=self.context)  # shut down however far it got
                     with sigint_blocked():
-                        queues = start_manager(run.manager)
+                        launch_manager(run.manager)
+                    queues = new_queues(run.manager)
                 run.attach(queues)
                 return run.loop()
             finally:

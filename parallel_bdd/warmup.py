@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import queue
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from multiprocessing import resource_tracker
@@ -66,10 +67,31 @@ class PoolManager(SyncManager):
 PoolManager.register("WorkQueue", WorkQueue, proxytype=QueueProxy)
 
 
-def start_manager(manager: PoolManager) -> tuple[Any, Any]:
-    """Start a pool's ``manager`` (it ignores Ctrl-C and dies with this process) and make
-    the pool's queues in it: (work queue, event queue). Call it with SIGINT blocked."""
+def new_manager(context: Any) -> tuple[PoolManager, bool]:
+    """A warm-up's manager, not started, and whether it will be forked (``launch`` it at
+    once, before starting a thread).
+
+    It is forked on Linux while this process runs one thread, whatever the workers' start
+    method: it runs multiprocessing's code and pbdd's, never the suite's, and the warm-up
+    starts it before the suite is imported, so it inherits nothing of the suite's. Forked,
+    it is up in a few milliseconds; spawned, it takes about 0.1 s of CPU to start an
+    interpreter and import multiprocessing again, CPU the workers need on a busy machine.
+    Forking beside a running thread is unsafe (a lock held by the other thread stays held
+    in the child), hence the single-thread condition.
+    """
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return PoolManager(ctx=multiprocessing.get_context("fork")), True
+    return PoolManager(ctx=context), False
+
+
+def launch_manager(manager: PoolManager) -> None:
+    """Start a pool's ``manager``: it ignores Ctrl-C and dies with this process (with the
+    thread that starts it, on Linux). Call it with SIGINT blocked."""
     manager.start(manager_initializer, (os.getpid(),))
+
+
+def new_queues(manager: PoolManager) -> tuple[Any, Any]:
+    """The pool's queues in the started ``manager``: (work queue, event queue)."""
     return _new_queue(manager), _new_queue(manager)
 
 
@@ -143,10 +165,10 @@ class PoolWarmup:
     """The start of a pool, begun before the parent has imported and loaded the suite.
 
     A fresh worker spends its first tenth of a second or more starting an interpreter and
-    importing pbdd, and the manager about as long; the parent meanwhile imports the command
-    line, parses features, reads the history and imports the step files. Started here, the
-    manager and the first workers (one per CPU, see ``early_workers``) do their part
-    meanwhile. Each worker waits on the pipe that later brings the queues for a first
+    importing pbdd; the parent meanwhile imports the command line, parses features, reads
+    the history and imports the step files. Started here, the first workers (one per CPU,
+    see ``early_workers``) do their part meanwhile, and the manager (forked while this
+    process has one thread, see ``new_manager``) is up before they need it. Each worker waits on the pipe that later brings the queues for a first
     ``WorkerSpec`` (``send_specs``: it imports the suite as soon as the parent has found
     it), then for the whole one (known only after ``before.all``). On 2 CPUs, starting the
     second worker here rather than with the pool took about 0.1 s off both a 2,000
@@ -180,13 +202,16 @@ class PoolWarmup:
         context = start_context(self.start_method)  # it unblocks SIGINT: not in the block
         with sigint_blocked():
             self.context = context
-            self.manager = PoolManager(ctx=self.context)
             # First: the pool waits for the manager and its queues longer than for the
-            # early workers, which wait for their spec anyway. Created with SIGINT
-            # blocked, the thread keeps it blocked: the manager it starts inherits the
-            # mask until its initializer ignores SIGINT.
+            # early workers, which wait for their spec anyway. A forked manager starts
+            # here, before any thread of ours; a spawned one in the holder thread.
+            # Started with SIGINT blocked, the manager inherits the mask until its
+            # initializer ignores SIGINT (a thread keeps the mask it was created with).
+            self.manager, forked = new_manager(context)
+            if forked:
+                self._launch_manager()
             self._holder = threading.Thread(
-                target=self._hold_manager, name="pbdd-manager", daemon=True
+                target=self._hold_manager, args=(not forked,), name="pbdd-manager", daemon=True
             )
             self._holder.start()
             self.stop_flag = self.context.RawValue("b", 0)
@@ -204,16 +229,25 @@ class PoolWarmup:
                 receiver.close()
                 self.workers.append((process, sender))
 
-    def _hold_manager(self) -> None:
+    def _launch_manager(self) -> None:
         try:
-            # the queues too, which the pool need not wait for later
-            self.queues = start_manager(self.manager)
+            launch_manager(self.manager)
         except BaseException as error:  # handed to whoever waits for the manager
+            self._failure = error
+
+    def _hold_manager(self, launch: bool) -> None:
+        if launch:
+            self._launch_manager()
+        try:
+            if self._failure is None:
+                # the queues too, which the pool need not wait for later
+                self.queues = new_queues(self.manager)
+        except BaseException as error:
             self._failure = error
         finally:
             self._manager_up.set()
         # The manager's parent-death signal (prctl) fires when the *thread* that started
-        # it ends, not the process: this thread lives as long as the manager.
+        # it ends, not the process: this thread lives as long as a manager it started.
         self._release.wait()
 
     def send_specs(self, slots: int, spec_for: Callable[[int, Path], Any]) -> None:

@@ -8,8 +8,10 @@ ends. The order of those events is what the tests check, never how long anything
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
+import threading
 import time
 import uuid
 
@@ -18,12 +20,13 @@ import pytest
 
 from parallel_bdd.config import requested_pool
 from parallel_bdd.warmup import (
-    PoolManager,
     PoolWarmup,
     early_workers,
+    launch_manager,
+    new_manager,
+    new_queues,
     sigint_blocked,
     start_context,
-    start_manager,
 )
 
 pytestmark = pytest.mark.skipif(
@@ -214,10 +217,11 @@ def test_the_queues_reach_a_worker_without_a_reference_count_of_their_own():
     # A proxy unpickled elsewhere would register with the manager (a connection with its
     # authentication) and unregister at exit (another), in every worker; the parent's
     # proxies keep the queues alive for the whole run.
-    manager = PoolManager(ctx=start_context("spawn"))
+    manager, _ = new_manager(start_context("spawn"))
     with sigint_blocked():
-        work, events = start_manager(manager)
+        launch_manager(manager)
     try:
+        work, events = new_queues(manager)
         references = manager._debug_info()
         copies = [pickle.loads(pickle.dumps(queue)) for queue in (work, events)]
         assert manager._debug_info() == references
@@ -362,3 +366,66 @@ def test_a_failing_before_all_ends_the_early_workers_with_what_their_import_star
 )
 def test_the_early_start_reads_only_what_it_is_sure_of_on_the_command_line(args, expected):
     assert requested_pool(args) == expected
+
+
+FAMILY_TERRAIN = """
+    import json
+    import multiprocessing
+    import os
+
+    import psutil
+
+    from parallel_bdd import before, world
+
+
+    @before.batch
+    def note_the_family():
+        # pbdd's parent process (with forkserver, not the worker's parent: the fork server)
+        parent = psutil.Process(multiprocessing.parent_process().pid)
+        children = [
+            {"pid": child.pid, "cmdline": child.cmdline()}
+            for child in parent.children()
+        ]
+        family = {"parent": parent.cmdline(), "children": children, "me": os.getpid()}
+        name = f"family-{world.worker_id}.json"
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), name), "w") as out:
+            json.dump(family, out)
+"""
+
+
+@pytest.mark.parametrize("start_method", ["spawn", "forkserver"])
+def test_the_manager_is_forked_from_the_parent_whatever_starts_the_workers(suite, start_method):
+    # The manager runs only pbdd's and multiprocessing's code: forked, it needs no
+    # interpreter start and no imports, CPU the workers need on a busy machine.
+    _write_suite(suite, import_seconds=0.0, scenarios=4)
+    suite.terrain(FAMILY_TERRAIN)
+    completed = suite.run("features", "-p", "2", "--start-method", start_method)
+    assert completed.returncode == 0, completed.output
+    family = json.loads((suite.root / "family-0.json").read_text())
+    forked = [child for child in family["children"] if child["cmdline"] == family["parent"]]
+    assert len(forked) == 1, family  # the manager: a fork runs the parent's command line
+    assert forked[0]["pid"] != family["me"]
+    spawned = [
+        child for child in family["children"] if "--multiprocessing-fork" in child["cmdline"]
+    ]
+    # every spawned child is a worker (with forkserver, the workers are the fork server's
+    # children, and the fork server is the one spawned child)
+    assert len(spawned) == (2 if start_method == "spawn" else 0), family
+    if start_method == "forkserver":
+        assert any(
+            "multiprocessing.forkserver" in " ".join(c["cmdline"]) for c in family["children"]
+        )
+
+
+def test_the_manager_is_spawned_when_the_parent_runs_threads():
+    # forking beside a running thread could leave the child a lock that thread held
+    blocker = threading.Event()
+    thread = threading.Thread(target=blocker.wait, daemon=True)
+    thread.start()
+    try:
+        manager, forked = new_manager(start_context("spawn"))
+        assert not forked
+        assert manager._ctx.get_start_method() == "spawn"
+    finally:
+        blocker.set()
+        thread.join()
