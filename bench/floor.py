@@ -16,9 +16,9 @@ LB / its wall time is the highest efficiency a runner of this kind can reach her
 a JUnit XML with one test case per scenario it ran, which the driver counts like any runner's.
 
 ``--queues manager`` keeps the two queues in a ``SyncManager`` whose server ignores Ctrl-C,
-as pbdd's design asks (DESIGN.md, "The pool"), and changes nothing else: the difference to
-the plain floor is what that design costs any runner here, before it parses, matches or
-reports anything. It prints the manager process's CPU time.
+as pbdd's design asks (DESIGN.md, "The pool"), forked as pbdd forks its own, and changes
+nothing else: the difference to the plain floor is what that design costs any runner here,
+before it parses, matches or reports anything. It prints the manager process's CPU time.
 
 Usage: ``python bench/floor.py SUITE_DIR -p N [--start-method M] [--queues Q] --junit-xml FILE``.
 Only the standard library; the workers import nothing but this module and ``generate``.
@@ -32,6 +32,7 @@ import multiprocessing
 import queue
 import resource
 import signal
+import sys
 import time
 from multiprocessing.managers import SyncManager
 from pathlib import Path
@@ -99,7 +100,10 @@ def run(suite: Path, processes: int, start_method: str, queues: str = "pipe") ->
     )
     context = multiprocessing.get_context(start_method)
     if queues == "manager":
-        manager = _Manager(ctx=context)
+        # forked, as pbdd forks its own: a manager runs no suite code, and a fork spares
+        # it an interpreter start (the workers still start by start_method)
+        fork = sys.platform.startswith("linux")
+        manager = _Manager(ctx=multiprocessing.get_context("fork") if fork else context)
         manager.start(_ignore_sigint)
         try:
             tasks = manager.BatchQueue()

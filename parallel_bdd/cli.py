@@ -529,7 +529,7 @@ def _load_and_run(
 
 def _modules_for_the_end(options: RunOptions, history_store: Any) -> list[str]:
     """What the end of a pooled run imports lazily for these options."""
-    modules = ["psutil"]  # the pool's wind-down: whatever the workers started goes too
+    modules = []
     if history_store is not None:
         modules.append("filelock")
     if options.junit_xml:

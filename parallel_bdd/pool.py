@@ -355,23 +355,24 @@ class _Run:
         pid = process.pid
         if not pid or pid in self.cleaned:
             return
-        import psutil  # here: the parent's start is on every run's critical path
+        if process.exitcode is not None:  # polls, and reaps a dead worker
+            # Reaped: its descendants are no longer its children; its group is what is left.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+            self.cleaned.add(pid)
+            return
+        import psutil  # only here: a worker that ended by itself never needs it (20 ms)
 
-        reaped = process.exitcode is not None  # polls, and reaps a dead worker
         descendants: list[psutil.Process] = []
-        if not reaped:
-            with contextlib.suppress(psutil.Error):
-                descendants = psutil.Process(pid).children(recursive=True)
+        with contextlib.suppress(psutil.Error):
+            descendants = psutil.Process(pid).children(recursive=True)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
-        if not reaped:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
         for child in descendants:
             with contextlib.suppress(psutil.Error):
                 child.kill()
-        if reaped:
-            self.cleaned.add(pid)
 
     def stack_of(self, slot: _Slot) -> str:
         path = self.pool.run_dir / f"worker-{slot.worker_id}.stack"
