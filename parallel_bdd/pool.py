@@ -181,6 +181,7 @@ class WorkerPool:
         self.context = warmup.context if warmup is not None else start_context(self.start_method)
         with self.interrupts:
             run = _Run(self, items, processes, outcome, warmup)
+            finished = False
             try:
                 run.start_workers()  # they import the suite meanwhile
                 if warmup is not None:
@@ -193,10 +194,18 @@ class WorkerPool:
                         launch_manager(run.manager)
                     queues = new_queues(run.manager)
                 run.attach(queues)
-                return run.loop()
+                outcome = run.loop()
+                finished = True
+                return outcome
             finally:
                 run.close_pipes()
                 run.shutdown_manager()
+                if not finished:
+                    # An error ended the loop (a closed terminal, say): the workers find
+                    # their pipe closed or the manager gone and end, after.batch included.
+                    # They go before their run directory does, which one still starting
+                    # would otherwise find missing.
+                    run.wind_down()
                 if warmup is not None:
                     warmup.close()
                 shutil.rmtree(self.run_dir, ignore_errors=True)  # worker logs, stack dumps

@@ -688,6 +688,25 @@ def test_workers_end_with_their_exit_handlers_run_and_their_threads_finished(sui
     assert set(marks(suite, "thread")) <= workers
 
 
+def test_a_closed_output_ends_the_run_quietly_with_every_worker(suite):
+    # `pbdd ... | head -3`: the reader goes away while the workers are still starting. The
+    # run ends without a worker's traceback (one still starting used to find its log
+    # directory removed), and each worker that began its batch also ended it.
+    suite.feature("work.feature", feature("Work", [(f"s{i}", "I pass") for i in range(30)]))
+    suite.steps(TOOLKIT)
+    for _ in range(4):  # the race needs a worker slower than the parent: try a few times
+        pbdd = suite.popen("features", "-p", "2", "-v", "3")
+        assert pbdd.stdout is not None and pbdd.stderr is not None
+        pbdd.stdout.readline()
+        pbdd.stdout.close()
+        stderr = pbdd.stderr.read()
+        pbdd.wait(60)
+        assert "Traceback" not in stderr, stderr
+    workers = marks(suite, "before-batch")  # none, when the reader left early enough
+    assert sorted(marks(suite, "after-batch")) == sorted(workers)
+    assert not any(alive(int(pid)) for pid in workers)
+
+
 def test_a_parallel_run_leaves_no_temporary_directory_behind(suite, tmp_path):
     # the manager, too, ends without its interpreter's teardown, after its own clean-up
     suite.feature("work.feature", feature("Work", [(f"s{i}", "I pass") for i in range(4)]))
