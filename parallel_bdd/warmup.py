@@ -168,9 +168,10 @@ class PoolWarmup:
     importing pbdd; the parent meanwhile imports the command line, parses features, reads
     the history and imports the step files. Started here, the first workers (one per CPU,
     see ``early_workers``) do their part meanwhile, and the manager (forked while this
-    process has one thread, see ``new_manager``) is up before they need it. Each worker waits on the pipe that later brings the queues for a first
-    ``WorkerSpec`` (``send_specs``: it imports the suite as soon as the parent has found
-    it), then for the whole one (known only after ``before.all``). On 2 CPUs, starting the
+    process has one thread, see ``new_manager``) is up before they need it. Each worker
+    waits on the pipe that later brings the queues for a first ``WorkerSpec``
+    (``send_specs``: it imports the suite as soon as the parent has found it), then for
+    the whole one (known only after ``before.all``). On 2 CPUs, starting the
     second worker here rather than with the pool took about 0.1 s off both a 2,000
     no-op-scenario run and a CPU-bound one at ``-p 2``. ``WorkerPool.run`` adopts them; a
     run that never reaches the pool (an error, a dry run, one scenario) ends them with
