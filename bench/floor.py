@@ -108,18 +108,20 @@ def run(suite: Path, processes: int, start_method: str, queues: str = "pipe") ->
         try:
             tasks = manager.BatchQueue()
             tasks.put_many(work)
-            ran = _run_pool(context, tasks, manager.Queue(), [], processes)
+            ran = _run_pool(context, tasks, manager.Queue(), processes)
             before = _children_cpu()  # the workers are reaped: the rest is the manager's
         finally:
             manager.shutdown()
         print(f"manager process CPU {_children_cpu() - before:.3f} s")
         return ran
-    return _run_pool(context, context.Queue(), context.Queue(), work, processes)
-
-
-def _run_pool(context, tasks, done, work: list, processes: int) -> int:
-    for task in work:  # what the manager's queue has not been given yet
+    tasks = context.Queue()
+    for task in work:
         tasks.put(task)
+    return _run_pool(context, tasks, context.Queue(), processes)
+
+
+def _run_pool(context, tasks, done, processes: int) -> int:
+    """Run ``processes`` workers on the filled ``tasks``; the number of tasks they ran."""
     workers = [
         context.Process(target=_worker, args=(tasks, done)) for _ in range(max(1, processes))
     ]
