@@ -16,7 +16,7 @@ def main() -> None:
 
         print(f"pbdd, version {__version__}")
         return
-    from .config import requested_pool
+    from .pool_request import requested_pool
 
     # before the command line's own imports: a pool's first processes start meanwhile
     requested = requested_pool(sys.argv[1:])

@@ -23,19 +23,14 @@ import click
 
 from . import __version__, coverage_support
 from . import messages as m
-from .config import (
-    DEFAULT_BASE_PORT,
-    RunOptions,
-    find_pyproject,
-    load_pyproject,
-    warm_up_wanted,
-)
+from .config import DEFAULT_BASE_PORT, RunOptions, find_pyproject, load_pyproject
 from .discovery import find_step_files, import_suite, terrain_file
 from .errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PbddError, UsageError
 from .hooks import HOOKS
 from .loader import load_features
 from .messages import HookFailure, ScenarioResult, WorkItem
 from .model import total_from_results
+from .pool_request import warm_up_wanted
 from .registry import STEPS, AmbiguousMatch
 from .reporting.console import ConsoleReporter, color_wanted, plural
 

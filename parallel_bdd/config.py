@@ -1,15 +1,14 @@
 """Run options: the parsed command line, and defaults from ``pyproject.toml`` ``[tool.pbdd]``.
 
-Called by ``cli.py``; ``__main__.py`` calls ``requested_pool`` first, to start a pool's
-first processes before the rest is imported. Flags given on the command line win over the
-file; a key the command does not know is an error naming it.
+Called by ``cli.py``. Flags given on the command line win over the file; a key the
+command does not know is an error naming it.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,38 +89,3 @@ def load_pyproject(path: Path, known: Iterable[str]) -> dict[str, Any]:
 
 def find_pyproject() -> Path:
     return Path(os.getcwd()) / "pyproject.toml"
-
-
-def warm_up_wanted(processes: int, start_method: str) -> bool:
-    """Whether a run with these settings gets a warm-up: a pool, and not ``fork``."""
-    return processes > 1 and start_method in ("spawn", "forkserver")
-
-
-def requested_pool(args: Sequence[str]) -> tuple[int, str] | None:
-    """(processes, start method) when the command line itself asks for a pool.
-
-    A cheap look ahead of click, which parses the same arguments for real a moment later:
-    ``-p N``/``-pN``/``--processes N``/``--processes=N`` (N >= 2 or ``auto``) and
-    ``--start-method``. Whatever it does not recognise makes it answer None (no early
-    start); a wrong guess costs a warm-up that ``cli.py`` ends unused, never a wrong run.
-    """
-    processes, start_method = 1, "spawn"
-    values = iter(args)
-    for arg in values:
-        name, has_value, value = arg.partition("=")
-        if name in ("-p", "--processes", "--start-method") and not has_value:
-            value = next(values, "")
-        elif name.startswith("-p") and not name.startswith("--") and not has_value:
-            name, value = "-p", arg[2:]
-        if name in ("-p", "--processes"):
-            if value == "auto":
-                processes = os.cpu_count() or 1
-            elif value.isdigit():
-                processes = int(value)
-            else:
-                return None
-        elif name == "--start-method":
-            start_method = value
-        elif arg in ("--", "--dry-run", "--list", "--help", "-h", "--version", "history"):
-            return None
-    return (processes, start_method) if warm_up_wanted(processes, start_method) else None

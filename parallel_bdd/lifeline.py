@@ -1,6 +1,6 @@
 """Parent-death detection for the processes pbdd starts: the manager and every worker.
 
-Imported by ``worker.py`` and by the SyncManager's server process (``warmup.launch_manager``
+Imported by ``worker.py`` and by the SyncManager's server process (``manager.launch_manager``
 passes it ``manager_initializer``), so it imports as little as possible: starting the
 manager means importing this module in a fresh interpreter. Imports nothing else from the
 package.
@@ -9,6 +9,7 @@ package.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import signal
 import threading
@@ -60,8 +61,12 @@ def watch_parent(parent_pid: int, on_orphaned: Any) -> None:
     threading.Thread(target=watch, name="pbdd-parent-watch", daemon=True).start()
 
 
-def manager_initializer(parent_pid: int) -> None:
-    """Runs in the SyncManager's server process: survive Ctrl-C, die with the parent."""
+def manager_initializer(parent_pid: int, inherited: tuple[int, ...] = ()) -> None:
+    """Runs in the SyncManager's server process: survive Ctrl-C, die with the parent,
+    close the ``inherited`` file descriptors (a forked manager's copies of the parent's)."""
+    for descriptor in inherited:
+        with contextlib.suppress(OSError):
+            os.close(descriptor)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     try:

@@ -3,8 +3,7 @@
 Written by the loader (``WorkItem``) and by ``runner.py`` (``ScenarioResult``); read by
 the pool, the reporters, the history and the scheduler. Everything here is a frozen
 dataclass of str/int/float/tuples so that it pickles the same on every start method and
-a user's exception object or fixture never has to cross into the parent. The one
-exception is ``Board``, shared memory that the pool reads and the workers write.
+a user's exception object or fixture never has to cross into the parent.
 
 Imports nothing from the rest of the package.
 """
@@ -12,7 +11,6 @@ Imports nothing from the rest of the package.
 from __future__ import annotations
 
 import pickle
-import time
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -200,29 +198,3 @@ def unpack(data: bytes) -> tuple[Any, ...]:
     """The records ``pack`` made (``data`` comes from a pbdd process of this run)."""
     records: tuple[Any, ...] = pickle.loads(data)
     return records
-
-
-@dataclass
-class Board:
-    """Shared memory the pool reads without a message: which scenario each slot runs now.
-
-    ``running[slot]`` is the running scenario's ``WorkItem.order`` (-1: none) and
-    ``since[slot]`` when it started (``time.monotonic()``, one clock for all processes on
-    Linux). A crash or a timeout is thus pinned on the right scenario even when a chunk's
-    results have not been sent yet.
-    """
-
-    running: Any
-    since: Any
-
-    @classmethod
-    def for_slots(cls, context: Any, slots: int) -> Board:
-        """An empty board for ``slots`` workers, in memory the start method shares."""
-        return cls(context.RawArray("l", [-1] * slots), context.RawArray("d", slots))
-
-    def enter(self, worker_id: int, item: WorkItem) -> None:
-        self.since[worker_id] = time.monotonic()
-        self.running[worker_id] = item.order
-
-    def leave(self, worker_id: int) -> None:
-        self.running[worker_id] = -1

@@ -38,18 +38,11 @@ from pathlib import Path
 from typing import Any
 
 from . import messages as m
-from .messages import Board, HookFailure, ScenarioResult, WorkerEvent, WorkItem
+from .board import Board
+from .manager import PoolManager, launch_manager, new_queues
+from .messages import HookFailure, ScenarioResult, WorkerEvent, WorkItem
 from .scheduler import queue_entries, retries_for, serial_tag
-from .warmup import (
-    PoolManager,
-    PoolWarmup,
-    launch_manager,
-    new_queues,
-    new_run_dir,
-    sigint_blocked,
-    start_context,
-    usable_cores,
-)
+from .warmup import PoolWarmup, new_run_dir, sigint_blocked, start_context, usable_cores
 from .worker import MANAGER_GONE, WorkerSpec
 from .worker import main as worker_main
 

@@ -1,11 +1,12 @@
-"""The first steps of a pool, taken early: start context, manager, warm-up.
+"""The first steps of a pool, taken early: start context, first workers, manager.
 
-``__main__.py`` looks at the command line (``config.requested_pool``) before anything else
-is imported: when it asks for a pool, the manager and the first workers start on the other
+``__main__.py`` looks at the command line (``pool_request``) before anything else is
+imported: when it asks for a pool, the first workers and the manager start on the other
 CPUs while this process imports the command line and loads the suite. ``cli.py`` starts a
-warm-up itself when only pyproject.toml asks for a pool, and ``pool.py`` adopts it. Imports
-only the standard library and ``lifeline`` at the top, so that the early start comes early
-and the manager process, which imports this module for ``WorkQueue``, starts light.
+warm-up itself when only pyproject.toml asks for a pool, and ``pool.py`` adopts it. At the
+top it imports only what starting a process needs (multiprocessing's start machinery and
+``board``); the manager's module, the messages and the configuration come after the first
+workers are on their way.
 """
 
 from __future__ import annotations
@@ -13,96 +14,18 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import queue
 import signal
-import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from multiprocessing import resource_tracker
-from multiprocessing.managers import MakeProxyType, SyncManager
 from typing import TYPE_CHECKING, Any
 
-from .lifeline import manager_initializer
+from .board import Board
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-
-class WorkQueue(queue.Queue):  # type: ignore[type-arg]
-    """The manager's work queue, which also takes many entries in one call.
-
-    Each call on a manager proxy is a round trip to the manager process; filling the queue
-    one entry at a time made the parent, the manager and the workers take turns on the
-    CPUs for every entry (thousands with a big suite)."""
-
-    def put_many(self, entries: Sequence[Any]) -> None:
-        for entry in entries:
-            self.put(entry)
-
-
-_QueueMethods: Any = MakeProxyType(
-    "_QueueMethods", ("get", "get_nowait", "put", "put_many", "qsize")
-)
-
-
-class QueueProxy(_QueueMethods):  # type: ignore[misc]
-    """A pool queue's proxy, which reaches a worker without a reference count of its own.
-
-    A proxy unpickled in another process registers itself with the manager (a connection
-    of its own, with its two-way authentication) and unregisters when that process exits
-    (another): four of a worker's five connections to the manager, at its start and at
-    the end of the run, when the CPUs are busiest. The parent's proxies keep the queues
-    alive for the whole run, and the manager ends with the run, so the workers need none.
-    """
-
-    def __reduce__(self) -> Any:
-        rebuild, (kind, token, serializer, options) = super().__reduce__()
-        return rebuild, (kind, token, serializer, {**options, "incref": False})
-
-
-class PoolManager(SyncManager):
-    """The SyncManager of a pool: its two queues, both ``WorkQueue``s."""
-
-
-PoolManager.register("WorkQueue", WorkQueue, proxytype=QueueProxy)
-
-
-def new_manager(context: Any) -> tuple[PoolManager, bool]:
-    """A warm-up's manager, not started, and whether it will be forked (``launch`` it at
-    once, before starting a thread).
-
-    It is forked on Linux while this process runs one thread, whatever the workers' start
-    method: it runs multiprocessing's code and pbdd's, never the suite's, and the warm-up
-    starts it before the suite is imported, so it inherits nothing of the suite's. Forked,
-    it is up in a few milliseconds; spawned, it takes about 0.1 s of CPU to start an
-    interpreter and import multiprocessing again, CPU the workers need on a busy machine.
-    Forking beside a running thread is unsafe (a lock held by the other thread stays held
-    in the child), hence the single-thread condition.
-    """
-    if sys.platform.startswith("linux") and threading.active_count() == 1:
-        return PoolManager(ctx=multiprocessing.get_context("fork")), True
-    return PoolManager(ctx=context), False
-
-
-def launch_manager(manager: PoolManager) -> None:
-    """Start a pool's ``manager``: it ignores Ctrl-C and dies with this process (with the
-    thread that starts it, on Linux). Call it with SIGINT blocked."""
-    manager.start(manager_initializer, (os.getpid(),))
-
-
-def new_queues(manager: PoolManager) -> tuple[Any, Any]:
-    """The pool's queues in the started ``manager``: (work queue, event queue)."""
-    return _new_queue(manager), _new_queue(manager)
-
-
-def _new_queue(manager: PoolManager) -> QueueProxy:
-    """A new ``WorkQueue`` in the started ``manager``, made in one connection to it.
-
-    ``manager.WorkQueue()`` takes three (create it, count the proxy's reference, drop the
-    creation's), on the way to the first scenario. Here the creation's reference is the
-    one that keeps the queue alive until the manager ends, as for the workers' copies."""
-    token, exposed = manager._create("WorkQueue")
-    return QueueProxy(token, "pickle", manager=manager, exposed=exposed, incref=False)
+    from .manager import PoolManager
 
 
 def _worker_main(*args: Any) -> None:
@@ -129,7 +52,7 @@ def sigint_blocked() -> Iterator[None]:
 
 def new_run_dir() -> Path:
     """A new directory for a pool's worker logs and stack dumps (the pool removes it)."""
-    import tempfile  # here, with pathlib: the manager imports this module too
+    import tempfile  # here, with pathlib: not on the way to the first workers
     from pathlib import Path
 
     return Path(tempfile.mkdtemp(prefix="pbdd-run-"))
@@ -168,7 +91,7 @@ class PoolWarmup:
     importing pbdd; the parent meanwhile imports the command line, parses features, reads
     the history and imports the step files. Started here, the first workers (one per CPU,
     see ``early_workers``) do their part meanwhile, and the manager (forked while this
-    process has one thread, see ``new_manager``) is up before they need it. Each worker
+    process has one thread, see ``manager.new_manager``) is up before they need it. Each worker
     waits on the pipe that later brings the queues for a first ``WorkerSpec``
     (``send_specs``: it imports the suite as soon as the parent has found it), then for
     the whole one (known only after ``before.all``). On 2 CPUs, starting the
@@ -196,28 +119,17 @@ class PoolWarmup:
         self._failure: BaseException | None = None
 
     def start(self) -> None:
-        """Start the manager and the early workers (once). A Ctrl-C meanwhile is held until
+        """Start the early workers and the manager (once). A Ctrl-C meanwhile is held until
         all have started, so ``close()`` always finds the warm-up whole."""
         if self.context is not None:
             return
         context = start_context(self.start_method)  # it unblocks SIGINT: not in the block
         with sigint_blocked():
             self.context = context
-            # First: the pool waits for the manager and its queues longer than for the
-            # early workers, which wait for their spec anyway. A forked manager starts
-            # here, before any thread of ours; a spawned one in the holder thread.
-            # Started with SIGINT blocked, the manager inherits the mask until its
-            # initializer ignores SIGINT (a thread keeps the mask it was created with).
-            self.manager, forked = new_manager(context)
-            if forked:
-                self._launch_manager()
-            self._holder = threading.Thread(
-                target=self._hold_manager, args=(not forked,), name="pbdd-manager", daemon=True
-            )
-            self._holder.start()
+            # The workers first: each needs a tenth of a second or more of CPU before it
+            # first asks for anything, while the forked manager is up in milliseconds.
+            # Nothing of the run but multiprocessing is imported before they start.
             self.stop_flag = self.context.RawValue("b", 0)
-            from .messages import Board  # here: the manager imports this module too
-
             self.board = Board.for_slots(self.context, self.processes)
             for worker_id in range(early_workers(self.processes)):
                 receiver, sender = self.context.Pipe(duplex=False)
@@ -229,10 +141,25 @@ class PoolWarmup:
                 process.start()
                 receiver.close()
                 self.workers.append((process, sender))
+            from .manager import new_manager  # not before: multiprocessing.managers is big
 
-    def _launch_manager(self) -> None:
+            # A forked manager starts here, before any thread of ours; a spawned one in
+            # the holder thread. Started with SIGINT blocked, the manager inherits the
+            # mask until its initializer ignores SIGINT (a thread keeps the mask it was
+            # created with).
+            self.manager, forked = new_manager(context)
+            if forked:
+                self._launch_manager([pipe.fileno() for _, pipe in self.workers])
+            self._holder = threading.Thread(
+                target=self._hold_manager, args=(not forked,), name="pbdd-manager", daemon=True
+            )
+            self._holder.start()
+
+    def _launch_manager(self, inherited: Sequence[int] = ()) -> None:
+        from .manager import launch_manager
+
         try:
-            launch_manager(self.manager)
+            launch_manager(self.manager, inherited)
         except BaseException as error:  # handed to whoever waits for the manager
             self._failure = error
 
@@ -241,6 +168,8 @@ class PoolWarmup:
             self._launch_manager()
         try:
             if self._failure is None:
+                from .manager import new_queues
+
                 # the queues too, which the pool need not wait for later
                 self.queues = new_queues(self.manager)
         except BaseException as error:

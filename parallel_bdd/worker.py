@@ -29,11 +29,12 @@ from typing import Any
 
 from . import coverage_support
 from . import messages as m
+from .board import Board
 from .coverage_support import CoverageSettings
 from .discovery import import_suite
 from .errors import PbddError
 from .lifeline import watch_parent
-from .messages import Board, HookFailure, ScenarioResult, WorkerEvent, WorkItem
+from .messages import HookFailure, ScenarioResult, WorkerEvent, WorkItem
 from .runner import Batch, describe_error, format_user_traceback, set_worker_world
 from .world import world
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -18,16 +20,9 @@ import uuid
 import psutil
 import pytest
 
-from parallel_bdd.config import requested_pool
-from parallel_bdd.warmup import (
-    PoolWarmup,
-    early_workers,
-    launch_manager,
-    new_manager,
-    new_queues,
-    sigint_blocked,
-    start_context,
-)
+from parallel_bdd.manager import launch_manager, new_manager, new_queues
+from parallel_bdd.pool_request import requested_pool
+from parallel_bdd.warmup import PoolWarmup, early_workers, sigint_blocked, start_context
 
 pytestmark = pytest.mark.skipif(
     not hasattr(os, "sched_setaffinity"), reason="needs CPU affinity (Linux)"
@@ -429,3 +424,64 @@ def test_the_manager_is_spawned_when_the_parent_runs_threads():
     finally:
         blocker.set()
         thread.join()
+
+
+SPAWN_PROBE = """
+import json
+import sys
+
+import multiprocessing.context
+
+# what the parent imports only once its first workers are on their way
+LATE = (
+    "multiprocessing.managers",
+    "parallel_bdd.cli",
+    "parallel_bdd.config",
+    "parallel_bdd.manager",
+    "parallel_bdd.messages",
+)
+
+
+def probe():
+    seen = []
+    popen = multiprocessing.context.SpawnProcess._Popen
+
+    def recording(process):
+        if process.name.startswith("pbdd-worker"):
+            seen.append(sorted(name for name in LATE if name in sys.modules))
+        return popen(process)
+
+    multiprocessing.context.SpawnProcess._Popen = staticmethod(recording)
+    sys.argv = ["pbdd", *sys.argv[1:]]
+    from parallel_bdd.__main__ import main
+
+    try:
+        main()
+    finally:
+        with open("spawns.json", "w") as out:
+            json.dump(seen, out)
+
+
+if __name__ == "__main__":
+    probe()
+"""
+
+
+def test_the_first_workers_start_before_the_parent_imports_the_rest_of_pbdd(suite):
+    # The manager's module, the configuration and the command line come after the first
+    # workers have started: on a machine with CPUs to spare, they start that much sooner.
+    _write_suite(suite, import_seconds=0.0, scenarios=4)
+    probe = suite.write("probe.py", SPAWN_PROBE)
+    completed = subprocess.run(
+        [sys.executable, str(probe), "features", "-p", "2", "-v", "1"],
+        cwd=suite.root,
+        env=suite.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "4 scenarios (4 passed)" in completed.stdout
+    spawns = json.loads((suite.root / "spawns.json").read_text())
+    assert len(spawns) == early_workers(2), spawns
+    assert spawns == [[]] * len(spawns)
