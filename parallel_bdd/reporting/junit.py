@@ -84,7 +84,9 @@ from parallel_bdd.reporting.records import (
 __all__ = ["write_junit_xml", "xml_safe"]
 
 
-_XML_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# what XML 1.0 forbids, named directly: the negated class of what it allows compiles
+# in about 8 ms, on the way to the first scenario of every run that imports this module
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # plain ASCII text (no escape character, nothing XML forbids) needs no cleaning at all
 _NOT_PLAIN = re.compile("[^\t\n\r\x20-\x7e]")
 _ATTRIBUTE_SPECIAL = re.compile('[&<>"\r\n\t]')
