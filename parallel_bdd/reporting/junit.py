@@ -204,8 +204,11 @@ def _render_testsuite(lines: list[str], records: list[Record], hostname: str) ->
     total_time = 0.0
     starts = [result.started_at for _, result in records if result.started_at]
     cases: list[str] = []
+    # every test case of the feature has the same class name and file
+    classname = _quoted(xml_safe(feature.name or feature.path))
+    where = f'" file="{_quoted(xml_safe(feature.path))}" line="'
     for attempts in attempts_by_scenario:
-        verdict_status, seconds = _render_testcase(cases, attempts)
+        verdict_status, seconds = _render_testcase(cases, attempts, classname, where)
         total_time += float(seconds)  # the sum of what the test cases show
         if verdict_status in _FAILED_STATUSES:
             counts["failures"] += 1
@@ -227,35 +230,33 @@ def _render_testsuite(lines: list[str], records: list[Record], hostname: str) ->
     return counts
 
 
-def _render_testcase(lines: list[str], attempts: list[Record]) -> tuple[str, str]:
+def _render_testcase(
+    lines: list[str], attempts: list[Record], classname: str, where: str
+) -> tuple[str, str]:
     """Append the ``<testcase>`` of one scenario (all its attempts); its verdict status and
-    its ``time`` as shown."""
+    its ``time`` as shown. ``classname`` and ``where`` (the file attribute up to the line
+    number) are the feature's, rendered once for all its test cases."""
     item, final = verdict(attempts)
     earlier = [result for _, result in attempts if result is not final and result.failed]
     flaky = final.status == PASSED and bool(earlier)
     seconds = _seconds(sum(result.duration for _, result in attempts))
-    attrib = {
-        "classname": xml_safe(item.feature.name or item.feature.path),
-        "name": xml_safe(_case_name(item)),
-        "file": xml_safe(item.feature.path),
-        "line": str(item.line),
-        "time": seconds,
-    }
-    lines.append(f"    <testcase{_attributes(attrib)}>\n")
-    properties = {
-        "scenario_id": item.scenario_id,
-        "status": final.status,
-        # A scenario that never ran has no worker; -1 would read as "the serial parent".
-        "worker_id": str(final.worker_id) if final.status != NOT_RUN else "",
-        "attempt": str(final.attempt),
-        "attempts": str(len(attempts)),
-        "tags": " ".join(f"@{tag}" for tag in item.tags),
-        "flaky": "true" if flaky else "",
-    }
-    lines.append("      <properties>\n")  # never empty: a scenario id and a status
-    for name, value in properties.items():
-        if value:
-            lines.append(f'        <property name="{name}" value="{_quoted(xml_safe(value))}" />\n')
+    name = _quoted(xml_safe(_case_name(item)))
+    lines.append(
+        f'    <testcase classname="{classname}" name="{name}{where}{item.line}" time="{seconds}">\n'
+    )
+    # Never empty: a scenario id and a status. Only the id and the tags can hold
+    # characters to escape; the other values are pbdd's own words and numbers.
+    lines.append("      <properties>\n")
+    lines.append(_property("scenario_id", item.scenario_id))
+    lines.append(f'        <property name="status" value="{final.status}" />\n')
+    if final.status != NOT_RUN:  # one that never ran has no worker; -1 is the serial parent
+        lines.append(f'        <property name="worker_id" value="{final.worker_id}" />\n')
+    lines.append(f'        <property name="attempt" value="{final.attempt}" />\n')
+    lines.append(f'        <property name="attempts" value="{len(attempts)}" />\n')
+    if item.tags:
+        lines.append(_property("tags", " ".join(f"@{tag}" for tag in item.tags)))
+    if flaky:
+        lines.append('        <property name="flaky" value="true" />\n')
     lines.append("      </properties>\n")
     parts: list[_Element] = []
     verdict_element = _verdict_element(item, final)
@@ -267,6 +268,10 @@ def _render_testcase(lines: list[str], attempts: list[Record]) -> tuple[str, str
         part.render(lines, "      ")
     lines.append("    </testcase>\n")
     return final.status, seconds
+
+
+def _property(name: str, value: str) -> str:
+    return f'        <property name="{name}" value="{_quoted(xml_safe(value))}" />\n'
 
 
 def _case_name(item: WorkItem) -> str:
