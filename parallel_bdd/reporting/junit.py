@@ -204,9 +204,11 @@ def _render_testsuite(lines: list[str], records: list[Record], hostname: str) ->
     total_time = 0.0
     starts = [result.started_at for _, result in records if result.started_at]
     cases: list[str] = []
-    # every test case of the feature has the same class name and file
-    classname = _quoted(xml_safe(feature.name or feature.path))
-    where = f'" file="{_quoted(xml_safe(feature.path))}" line="'
+    name = xml_safe(feature.name or feature.path)
+    file = xml_safe(feature.path)
+    # every test case of the feature has the same class name (the suite's name) and file
+    classname = _quoted(name)
+    where = f'" file="{_quoted(file)}" line="'
     for attempts in attempts_by_scenario:
         verdict_status, seconds = _render_testcase(cases, attempts, classname, where)
         total_time += float(seconds)  # the sum of what the test cases show
@@ -217,13 +219,13 @@ def _render_testsuite(lines: list[str], records: list[Record], hostname: str) ->
         elif verdict_status == NOT_RUN:
             counts["skipped"] += 1
     counts["tests"] = len(attempts_by_scenario)
-    attrib = {"name": xml_safe(feature.name or feature.path)}
+    attrib = {"name": name}
     attrib.update((key, str(value)) for key, value in counts.items())
     attrib["time"] = _seconds(total_time)
     if starts:
         attrib["timestamp"] = _timestamp(min(starts))
     attrib["hostname"] = hostname
-    attrib["file"] = xml_safe(feature.path)
+    attrib["file"] = file
     lines.append(f"  <testsuite{_attributes(attrib)}>\n")
     lines.extend(cases)
     lines.append("  </testsuite>\n")
