@@ -26,6 +26,7 @@ from . import messages as m
 from .config import DEFAULT_BASE_PORT, RunOptions, find_pyproject, load_pyproject
 from .discovery import find_step_files, import_suite, terrain_file
 from .errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PbddError, UsageError
+from .handover import WorldHandover, run_before_all
 from .hooks import HOOKS
 from .loader import load_features
 from .messages import HookFailure, ScenarioResult, WorkItem
@@ -443,7 +444,7 @@ def _load_and_run(
     reporter.start(len(items), processes, options.seed)
     started = time.perf_counter()
     try:
-        HOOKS.call("before", "all")
+        handover = run_before_all()
     except Exception as error:  # a user's hook: report, do not run
         from .runner import describe_error, format_user_traceback
 
@@ -483,7 +484,9 @@ def _load_and_run(
 
     if processes > 1:
         _import_in_background(_modules_for_the_end(options, history_store))
-        outcome = _run_pool(options, items, processes, spec_for, on_result, reporter, warmup)
+        outcome = _run_pool(
+            options, items, processes, spec_for, on_result, reporter, handover, warmup
+        )
         hook_failures.extend(outcome.hook_failures)
         interrupted = outcome.interrupted or outcome.killed
         all_workers_failed = outcome.all_workers_failed
@@ -681,25 +684,17 @@ def _run_pool(
     options: RunOptions,
     items: Sequence[WorkItem],
     processes: int,
-    spec_for: Callable[[int, Path, dict[str, Any] | None], Any],
+    spec_for: Callable[[int, Path, WorldHandover | None], Any],
     on_result: Any,
     reporter: ConsoleReporter,
+    handover: WorldHandover,
     warmup: PoolWarmup | None = None,
 ) -> Any:
     from .pool import WorkerPool
-    from .world import world
 
-    state, refused = world.picklable_state()
-    for name in refused:
-        reporter.notice(
-            f"Warning: world.{name} (set in before.all) cannot be copied to the workers "
-            "(it does not pickle); create it in @before.batch instead"
-        )
-    for key in ("worker_id", "port_number", "artifacts_dir"):
-        state.pop(key, None)
     pool = WorkerPool(
         processes=processes,
-        spec_for=lambda worker_id, run_dir: spec_for(worker_id, run_dir, state),
+        spec_for=lambda worker_id, run_dir: spec_for(worker_id, run_dir, handover),
         start_method=options.start_method,
         timeout=options.timeout,
         grace=options.grace,
@@ -720,7 +715,7 @@ def _spec_factory(
     step_files: Sequence[Path],
     terrain: Path | None,
     coverage_settings: coverage_support.CoverageSettings | None,
-) -> Callable[[int, Path, dict[str, Any] | None], Any]:
+) -> Callable[[int, Path, WorldHandover | None], Any]:
     """What makes a worker's spec: ``(worker id, run directory, world state)``, where a
     world state of None makes an early worker's first spec (the whole one follows)."""
     from .worker import WorkerSpec
@@ -729,7 +724,7 @@ def _spec_factory(
     cwd = os.getcwd()
     files = tuple(str(path) for path in step_files)
 
-    def spec_for(worker_id: int, run_dir: Path, state: dict[str, Any] | None) -> WorkerSpec:
+    def spec_for(worker_id: int, run_dir: Path, state: WorldHandover | None) -> WorkerSpec:
         return WorkerSpec(
             worker_id=worker_id,
             port_number=options.worker_port(worker_id),
@@ -741,7 +736,7 @@ def _spec_factory(
             artifacts_dir=options.artifacts_dir,
             log_path=str(run_dir / f"worker-{worker_id}.log"),
             stack_path=str(run_dir / f"worker-{worker_id}.stack"),
-            world_state=state or {},
+            world_state=state or WorldHandover({}),
             max_scenarios=options.max_scenarios_per_worker,
             slow_step_warning=options.slow_step_warning,
             coverage=coverage_settings,

@@ -116,8 +116,24 @@ def import_file(path: Path, module_name: str) -> None:
         ) from None
 
 
+def put_project_on_path() -> None:
+    """Put the current directory first on ``sys.path`` unless it is there already.
+
+    lettuce left it there, and suites import their project's own code from it
+    (``from myapp import app``). ``python -m`` puts it there; the ``pbdd`` console script
+    puts its own bin directory there instead.
+    """
+    cwd = os.getcwd()
+    if not any(os.path.abspath(entry or os.curdir) == cwd for entry in sys.path):
+        sys.path.insert(0, cwd)
+
+
 def import_suite(step_files: Sequence[Path], terrain: Path | None) -> None:
-    """Import terrain.py (as ``terrain``) then every step file; StepLoadError on failure."""
+    """Import terrain.py (as ``terrain``) then every step file; StepLoadError on failure.
+
+    The current directory goes on ``sys.path`` first (``put_project_on_path``).
+    """
+    put_project_on_path()
     install_lettuce_alias()
     if "pbdd_suite" not in sys.modules:
         package = importlib.util.module_from_spec(

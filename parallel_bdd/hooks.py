@@ -54,6 +54,10 @@ class HookRegistry:
         self._hooks.setdefault((when, point), []).append(function)
         return function
 
+    def functions(self, when: str, point: str) -> tuple[HookFunction, ...]:
+        """The hooks of (when, point), in registration (and call) order."""
+        return tuple(self._hooks.get((self._when(when, point), point), ()))
+
     def call(self, when: str, point: str, *args: Any) -> None:
         """Call every hook of (when, point); the first exception propagates."""
         hooks = self._hooks.get((self._when(when, point), point))

@@ -589,7 +589,7 @@ class _Run:
             self.pool.on_notice(event.message)
         elif event.kind == "hook_failure" and event.failure is not None:
             self.outcome.hook_failures.append(event.failure)
-            if event.failure.hook in ("before.batch", "import"):
+            if event.failure.hook in ("before.all", "before.batch", "import"):
                 slot.retired = True
                 self.pool.on_notice(
                     f"worker {slot.worker_id} retired: {event.failure.hook} failed: "

@@ -24,6 +24,7 @@ from typing import Any
 
 from . import messages as m
 from .errors import PbddError
+from .handover import WorldHandover, remake_in_worker
 from .hooks import HOOKS
 from .messages import HookFailure, ScenarioResult, StepData, StepResult, WorkItem
 from .model import Feature, Location, ReasonToFail, Scenario, Step
@@ -175,8 +176,19 @@ class Batch:
             self._on_hook_failure(failure)
         return failure
 
-    def start(self) -> bool:
-        """Run ``before.batch``; False (and a recorded failure) if it raised."""
+    def start(self, handover: WorldHandover | None = None) -> bool:
+        """Run ``before.batch``; False (and a recorded failure) if it raised.
+
+        In a worker, ``handover`` names the before.all hooks to run here first: those that
+        left on ``world`` something that cannot be copied from the parent.
+        """
+        if handover is not None and handover.rerun:
+            try:
+                remake_in_worker(handover.rerun)
+            except Exception as error:  # a user's hook may raise anything
+                names = ", ".join(f"world.{name}" for name in handover.remade)
+                self._hook_failed("before.all", error, subject=f"run again to make {names}")
+                return False
         try:
             HOOKS.call("before", "batch")
         except Exception as error:  # a user's hook may raise anything

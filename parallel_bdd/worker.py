@@ -33,6 +33,7 @@ from .board import Board
 from .coverage_support import CoverageSettings
 from .discovery import import_suite
 from .errors import PbddError
+from .handover import WorldHandover
 from .lifeline import watch_parent
 from .messages import HookFailure, ScenarioResult, WorkerEvent, WorkItem
 from .runner import Batch, describe_error, format_user_traceback, set_worker_world
@@ -58,7 +59,7 @@ class WorkerSpec:
     artifacts_dir: str
     log_path: str
     stack_path: str
-    world_state: dict[str, Any] = field(default_factory=dict)
+    world_state: WorldHandover = field(default_factory=lambda: WorldHandover({}))
     max_scenarios: int = 0  # 0: no limit; else exit after N and let the pool start a fresh one
     slow_step_warning: float = 0.0  # seconds; 0: no warning
     first_item: WorkItem | None = None  # a crashed scenario re-run on this fresh worker first
@@ -367,13 +368,13 @@ def _work(spec: WorkerSpec, queues: Any, stop_flag: Any, board: Board | None) ->
         report_failure(import_failure)
         channel.send("done")
         return
-    for key, value in spec.world_state.items():
+    for key, value in spec.world_state.state.items():
         setattr(world, key, value)
     set_worker_world(spec.worker_id, spec.port_number, spec.artifacts_dir)
 
     batch = Batch(spec.worker_id, capture_fds=True, on_hook_failure=report_failure)
     channel.send("batch")  # before.batch starts now (--timeout bounds it)
-    if not batch.start():
+    if not batch.start(spec.world_state):
         coverage_support.finish(recorder)
         channel.send("done", message="before.batch failed")
         return

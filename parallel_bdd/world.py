@@ -8,7 +8,6 @@ reporting.
 from __future__ import annotations
 
 import os
-import pickle
 from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from typing import Any
@@ -27,21 +26,6 @@ class World:
     def spew(self, name: str) -> Any:
         """Delete ``world.<name>`` and return it (None if it was not set)."""
         return self.__dict__.pop(name, None)
-
-    def picklable_state(self) -> tuple[dict[str, Any], list[str]]:
-        """The attributes that can be copied into workers, and the names of those that cannot."""
-        state: dict[str, Any] = {}
-        refused: list[str] = []
-        for key, value in vars(self).items():
-            if key.startswith("__"):
-                continue
-            try:
-                pickle.dumps(value)
-            except Exception:  # any failure means "cannot cross a process boundary"
-                refused.append(key)
-            else:
-                state[key] = value
-        return state, refused
 
 
 class MonkeyPatch:

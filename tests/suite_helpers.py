@@ -27,8 +27,9 @@ class Run:
 class Suite:
     """A suite in a temp directory: ``features/`` plus step files, ``terrain.py`` beside it."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, console_script: bool = False) -> None:
         self.root = root
+        self.console_script = console_script  # run as the ``pbdd`` script, not ``python -m``
         (root / "features").mkdir(parents=True, exist_ok=True)
 
     def write(self, relative: str, text: str) -> Path:
@@ -53,7 +54,21 @@ class Suite:
         return env
 
     def command(self, *args: str) -> list[str]:
+        if self.console_script:
+            return [sys.executable, str(self._console_script()), *args]
         return [sys.executable, "-m", "parallel_bdd", *args]
+
+    def _console_script(self) -> Path:
+        """A script like the one pip writes for ``pbdd``: sys.path[0] is its own directory,
+        not the current one (which ``python -m`` puts there)."""
+        script = self.root.parent / "bin" / "pbdd"
+        script.parent.mkdir(exist_ok=True)
+        script.write_text(
+            "import sys\nfrom parallel_bdd.__main__ import main\n"
+            "if __name__ == '__main__':\n    sys.exit(main())\n",
+            encoding="utf-8",
+        )
+        return script
 
     def run(self, *args: str, timeout: float = 120, **popen: Any) -> Run:
         """``popen``: more ``subprocess.run`` arguments (``preexec_fn``, ``env``, say)."""
