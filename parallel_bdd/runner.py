@@ -319,44 +319,62 @@ class Batch:
                     blocked = True
 
     def _run_step(self, step_obj: Step, *, blocked: bool) -> bool:
-        """Run one step; False when the steps after it must be skipped."""
-        start = time.perf_counter()
+        """Run one step; False when the steps after it must be skipped.
+
+        The each_step hooks run as lettuce ran them: around every step that ran or was
+        skipped; after (not before) a step that is undefined or ambiguous.
+        """
         try:
             match = STEPS.find_match(step_obj.keyword, step_obj.text)
         except AmbiguousMatch as ambiguity:
             step_obj.status = m.AMBIGUOUS
             step_obj.candidates = tuple(c.describe() for c in ambiguity.candidates)
             step_obj.error_text = f"ambiguous step: {len(ambiguity.candidates)} definitions match"
+            self._step_hooks("after", step_obj)
             return False
         if match is None:
             step_obj.status = m.UNDEFINED
+            self._step_hooks("after", step_obj)
             return False
         definition = match.definition
         step_obj.defined_at = Location(definition.file, definition.line, definition.function)
         if blocked:
             step_obj.status = m.SKIPPED
+            self._step_hooks("before", step_obj)
+            self._step_hooks("after", step_obj)
             return False
         step_obj.runner = self._behave_as
+        start = time.perf_counter()
         self.current_step = (step_obj, start, threading.get_ident())
         try:
-            HOOKS.call("before", "each_step", step_obj)
-            HOOKS.call("before", "step_output", step_obj)
-            match.definition.function(step_obj, *match.args, **match.kwargs)
-            step_obj.status = m.PASSED
+            if self._step_hooks("before", step_obj):
+                match.definition.function(step_obj, *match.args, **match.kwargs)
+                step_obj.status = m.PASSED
         except Exception as error:  # any exception from a step means the step failed
-            step_obj.status = m.FAILED
-            step_obj.why = ReasonToFail(error, format_user_traceback(error))
+            self._step_failed(step_obj, error)
         finally:
             step_obj.duration = time.perf_counter() - start
             self.current_step = None
-        try:
-            HOOKS.call("after", "step_output", step_obj)
-            HOOKS.call("after", "each_step", step_obj)
-        except Exception as error:
-            if step_obj.status == m.PASSED:
-                step_obj.status = m.FAILED
-                step_obj.why = ReasonToFail(error, format_user_traceback(error))
+        self._step_hooks("after", step_obj)
         return step_obj.status == m.PASSED
+
+    def _step_hooks(self, when: str, step_obj: Step) -> bool:
+        """``each_step`` and ``step_output`` hooks (``before``: in that order, ``after``:
+        reversed); an exception fails the step (the first error is kept). False if one raised."""
+        points = ("each_step", "step_output") if when == "before" else ("step_output", "each_step")
+        try:
+            for point in points:
+                HOOKS.call(when, point, step_obj)
+        except Exception as error:  # a user's hook may raise anything
+            self._step_failed(step_obj, error)
+            return False
+        return True
+
+    @staticmethod
+    def _step_failed(step_obj: Step, error: BaseException) -> None:
+        if step_obj.status != m.FAILED:
+            step_obj.status = m.FAILED
+            step_obj.why = ReasonToFail(error, format_user_traceback(error))
 
     def _behave_as(self, parent: Step, text: str) -> None:
         """``step.behave_as``: run each line as a step; raise AssertionError on the first failure."""

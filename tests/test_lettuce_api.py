@@ -354,3 +354,65 @@ def test_scenario_namespace_is_fresh_for_every_scenario(suite):
     run = suite.run("features", "--no-history", "--random", "--seed", "3")
     assert run.returncode == 0, run.output
     assert "--seed 3" in run.stdout
+
+
+def test_each_step_hooks_run_for_skipped_undefined_and_ambiguous_steps(suite):
+    suite.feature(
+        "steps.feature",
+        """
+        Feature: Step hooks
+          Scenario: After a failure
+            Given a step that fails
+            And a step that is skipped
+            And a step nobody wrote
+          Scenario: Ambiguous
+            Given a twin step
+            And a step that is skipped
+        """,
+    )
+    suite.steps(
+        """
+        from lettuce import after, before, step
+
+        def log(text):
+            with open("hooks.log", "a") as f:
+                f.write(text + "\\n")
+
+        @step(r"a step that fails")
+        def fails(step):
+            raise AssertionError("no")
+
+        @step(r"a step that is skipped")
+        def skipped(step):
+            log("ran " + step.sentence)
+
+        @step(r"a twin (step)")
+        def twin_one(step, word):
+            pass
+
+        @step(r"a (twin) step")
+        def twin_two(step, word):
+            pass
+
+        @before.each_step
+        def before_step(step):
+            log("before " + step.sentence)
+
+        @after.each_step
+        def after_step(step):
+            log("after " + step.sentence)
+        """
+    )
+    run = suite.run("features", "--no-history")
+    assert run.returncode == 1, run.output
+    assert (suite.root / "hooks.log").read_text().splitlines() == [
+        "before Given a step that fails",
+        "after Given a step that fails",
+        "before And a step that is skipped",
+        "after And a step that is skipped",
+        "after And a step nobody wrote",
+        "after Given a twin step",
+        "before And a step that is skipped",
+        "after And a step that is skipped",
+    ]
+
