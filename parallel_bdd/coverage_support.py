@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 PACKAGE_DIR = str(Path(__file__).resolve().parent)
+PER_PROCESS_SILENCED = ["no-data-collected", "module-not-imported", "module-not-measured"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,10 @@ def start(settings: CoverageSettings | None) -> Any:
         source=list(settings.sources) or [os.getcwd()],
         omit=[f"{PACKAGE_DIR}/*"],
     )
+    # One process's share says nothing about the whole: the parent of a pooled run often
+    # imports none of the measured code. Whether anything was measured is decided once,
+    # on the combined data (combine_and_report).
+    recorder.set_option("run:disable_warnings", PER_PROCESS_SILENCED)
     recorder.start()
     return recorder
 

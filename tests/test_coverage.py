@@ -93,3 +93,21 @@ def test_coverage_is_the_same_with_one_and_four_processes(suite):
     assert 11 not in executed and 16 not in executed  # the raise and unused()'s body
     assert (suite.root / "htmlcov" / "index.html").exists()
     assert not list(suite.root.glob(".coverage.*"))  # per-process files were combined
+
+
+def test_a_parent_that_imports_none_of_the_measured_code_prints_no_coverage_warning(suite):
+    suite.feature("calc.feature", FEATURE)
+    suite.write("lib/calc.py", CALC)
+    # the measured module is imported by the steps only, so only the workers record it
+    lazy_steps = STEPS.replace("import calc\n", "").replace(
+        "def add(step, a, b):\n", "def add(step, a, b):\n    import calc\n"
+    )
+    lazy_steps = lazy_steps.replace(
+        "def subtract(step, a, b):\n", "def subtract(step, a, b):\n    import calc\n"
+    ).replace("def divide(step, a, b):\n", "def divide(step, a, b):\n    import calc\n")
+    suite.steps("import sys, os\nsys.path.insert(0, os.path.abspath('lib'))\n" + lazy_steps)
+    run = suite.run("features", "-p", "2", "--coverage-source", "calc", "--no-history")
+    assert run.returncode == 0, run.output
+    assert "Warning" not in run.output, run.output
+    assert "calc.py" in run.stdout and "TOTAL" in run.stdout
+    assert 12 in covered_lines(suite)["calc.py"]

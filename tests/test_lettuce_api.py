@@ -415,4 +415,3 @@ def test_each_step_hooks_run_for_skipped_undefined_and_ambiguous_steps(suite):
         "before And a step that is skipped",
         "after And a step that is skipped",
     ]
-
