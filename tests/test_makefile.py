@@ -26,8 +26,15 @@ def checkout(tmp_path):
 
 
 def dry_run(cwd, *args):
+    # Run from `make test`, the flags of the make around us would reach this one.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     done = subprocess.run(
-        ["make", "-n", *args], cwd=cwd, capture_output=True, text=True, timeout=60
+        ["make", "-n", "--no-print-directory", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
