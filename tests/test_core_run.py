@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -267,7 +269,9 @@ def test_python_m_and_console_script_both_work(suite):
 
     suite.feature("one.feature", "Feature: One\n  Scenario: s\n    Given ok\n")
     suite.steps("from parallel_bdd import step\n@step('ok')\ndef ok(step):\n    pass\n")
-    pbdd = shutil.which("pbdd")
+    # The script installed beside this interpreter (.venv/bin/pbdd), else the one on PATH.
+    beside = Path(sys.executable).with_name("pbdd")
+    pbdd = str(beside) if beside.is_file() else shutil.which("pbdd")
     if pbdd is None:
         pytest.skip("the pbdd console script is not installed (run `make install`)")
     done = subprocess.run(
