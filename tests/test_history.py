@@ -8,7 +8,6 @@ import stat
 import subprocess
 import sys
 import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -284,17 +283,33 @@ def test_a_failed_rename_leaves_the_old_file_and_no_temp_file(
 # the lock
 
 
-def test_save_waits_for_the_lock(tmp_path: Path) -> None:
+def test_save_waits_for_the_lock_and_reads_the_file_once_it_has_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    found_locked = threading.Event()
+
+    class NotingFileLock(filelock.FileLock):
+        """A FileLock that says when it found the lock taken before waiting for it."""
+
+        def acquire(self, *args: object, **kwargs: object) -> object:
+            try:
+                return super().acquire(timeout=0)
+            except filelock.Timeout:
+                found_locked.set()
+            return super().acquire(*args, **kwargs)
+
     path = tmp_path / ".scenarios"
     lock = filelock.FileLock(str(tmp_path / ".scenarios.lock"))
     store = HistoryStore(path)
+    monkeypatch.setattr(filelock, "FileLock", NotingFileLock)
     with lock:
         saver = threading.Thread(target=store.save, args=([result("a")],))
         saver.start()
-        time.sleep(0.3)
+        assert found_locked.wait(timeout=10), "save never tried to take the lock"
         assert not path.exists()
+        write_history(path, {"b": entry(2.0)})  # another run saving while it holds the lock
     saver.join(timeout=10)
-    assert set(HistoryStore(path).load()) == {"a"}
+    assert set(HistoryStore(path).load()) == {"a", "b"}
     assert store.warnings == []
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 
 from parallel_bdd.loader import CACHE_KEEP_ENTRIES, CACHE_MAX_ENTRIES
 
@@ -83,3 +84,16 @@ def test_a_full_cache_drops_its_oldest_entries(suite, tmp_path, monkeypatch):
     again = suite.run("features")
     assert again.returncode == 0, again.output
     assert len(_entries(cache)) == CACHE_KEEP_ENTRIES
+
+
+def test_runs_under_the_test_helpers_leave_the_real_cache_alone(
+    suite, parse_cache_in_a_temp_dir, real_cache_home, monkeypatch
+):
+    monkeypatch.delenv("PBDD_NO_CACHE", raising=False)
+    suite.steps(STEPS)
+    title = f"only here {uuid.uuid4().hex}"  # no other run can have cached this text
+    suite.feature("a.feature", f"Feature: {title}\n  Scenario: one\n    Given a step\n")
+    result = suite.run("features")
+    assert result.returncode == 0, result.output
+    [entry] = _entries(parse_cache_in_a_temp_dir / "pbdd" / "features")
+    assert not (real_cache_home / "pbdd" / "features" / entry.name).exists()

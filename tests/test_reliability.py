@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -139,6 +141,41 @@ def finish(process: subprocess.Popen[str], timeout: float = 60) -> Run:
     return Run(process.returncode, stdout, stderr)
 
 
+FIRST_CTRL_C = "Interrupted: finishing running scenarios"
+
+
+class Follow:
+    """Reads a running pbdd's output as it comes, so a test can wait for a line of it."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        self.chunks: dict[str, list[str]] = {"stdout": [], "stderr": []}
+        self.readers = [
+            threading.Thread(target=self._read, args=(name,), daemon=True) for name in self.chunks
+        ]
+        for reader in self.readers:
+            reader.start()
+
+    def _read(self, name: str) -> None:
+        for line in getattr(self.process, name):
+            self.chunks[name].append(line)
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self.chunks["stderr"])
+
+    def finish(self, timeout: float = 60) -> Run:
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+            raise AssertionError(f"pbdd did not exit in {timeout} s:\n{self.stderr}") from None
+        for reader in self.readers:
+            reader.join(10)
+        return Run(self.process.returncode, "".join(self.chunks["stdout"]), self.stderr)
+
+
 def history(suite: Suite) -> dict[str, dict[str, object]]:
     return json.loads((suite.root / ".scenarios").read_text())["scenarios"]
 
@@ -207,20 +244,23 @@ def test_ctrl_c_twice_kills_workers_and_their_children_and_exits_130_at_once(sui
         ),
     )
     suite.steps(TOOLKIT)
-    pbdd = suite.popen("features", "-p", "2", "--grace", "60")
+    # The steps sleep 120 s and the grace is longer still: a pbdd that waited for either
+    # instead of killing would outlive finish()'s 60 s.
+    pbdd = suite.popen("features", "-p", "2", "--grace", "600")
+    output = Follow(pbdd)
     wait_for(lambda: len(marks(suite, "children")) == 2, 60, "two child processes")
     workers = [child.pid for child in psutil.Process(pbdd.pid).children()]
     children = [int(pid) for pid in marks(suite, "children")]
     os.killpg(pbdd.pid, signal.SIGINT)
-    time.sleep(0.3)
+    # the second press only once pbdd has taken the first: two pending SIGINTs are one
+    wait_for(lambda: FIRST_CTRL_C in output.stderr, 60, "pbdd to take the first Ctrl-C")
     os.killpg(pbdd.pid, signal.SIGINT)
-    pressed = time.monotonic()
-    run = finish(pbdd)
-    elapsed = time.monotonic() - pressed
+    run = output.finish()
 
     assert run.returncode == 130, run.output
-    assert elapsed < 2.0, f"exited {elapsed:.1f} s after the second Ctrl-C"
-    wait_for(lambda: not any(alive(pid) for pid in children + workers), 1, "processes to go")
+    assert "Interrupted again: killing the workers" in run.stderr
+    assert marks(suite, "after-scenario") == []  # killed mid-step, not allowed to finish
+    wait_for(lambda: not any(alive(pid) for pid in children + workers), 10, "processes to go")
     assert "Interrupted: 4 scenarios not run" in run.stdout
     assert "Traceback" not in run.output
 
@@ -690,22 +730,53 @@ def test_workers_end_with_their_exit_handlers_run_and_their_threads_finished(sui
 
 
 def test_a_closed_output_ends_the_run_quietly_with_every_worker(suite):
-    # `pbdd ... | head -3`: the reader goes away while the workers are still starting. The
-    # run ends without a worker's traceback (one still starting used to find its log
-    # directory removed), and each worker that began its batch also ended it.
-    suite.feature("work.feature", feature("Work", [(f"s{i}", "I pass") for i in range(30)]))
+    # `pbdd ... | head -3`: the reader goes away. The run ends without a worker's traceback
+    # (one still starting used to find its log directory removed), each worker that began
+    # its batch also ends it, and no worker is left behind.
+    scenarios = [(f"s{i}", "I work for 0.1 seconds") for i in range(30)]
+    suite.feature("work.feature", feature("Work", scenarios))
     suite.steps(TOOLKIT)
-    for _ in range(4):  # the race needs a worker slower than the parent: try a few times
+    suite.steps(
+        """
+        import os
+        os.makedirs("marks", exist_ok=True)
+        with open(os.path.join("marks", "imported"), "a") as f:
+            f.write(f"{os.getpid()}\\n")
+        """,
+        name="imports.py",
+    )
+
+    def closed_after(line_wanted: Callable[[str], bool]) -> list[str]:
+        """Run pbdd, close its output once a wanted line came; the workers that started."""
+        shutil.rmtree(suite.root / "marks", ignore_errors=True)
         pbdd = suite.popen("features", "-p", "2", "-v", "3")
         assert pbdd.stdout is not None and pbdd.stderr is not None
-        pbdd.stdout.readline()
+        while not line_wanted(pbdd.stdout.readline()):
+            pass
         pbdd.stdout.close()
         stderr = pbdd.stderr.read()
         pbdd.wait(60)
         assert "Traceback" not in stderr, stderr
-    workers = marks(suite, "before-batch")  # none, when the reader left early enough
-    assert sorted(marks(suite, "after-batch")) == sorted(workers)
-    assert not any(alive(int(pid)) for pid in workers)
+        workers = marks(suite, "before-batch")
+        assert sorted(marks(suite, "after-batch")) == sorted(workers)
+        assert not any(alive(int(pid)) for pid in workers)
+        return [pid for pid in marks(suite, "imported") if pid != str(pbdd.pid)]
+
+    # The reader leaves after the first line, while the workers start. The race needs a
+    # worker slower than the parent (one that started but never reached its batch): try
+    # until it happened, so that the test shows something.
+    for _ in range(20):
+        started = closed_after(lambda line: True)
+        if set(started) - set(marks(suite, "before-batch")):
+            break
+    else:
+        raise AssertionError("every worker began its batch before the run ended: no race")
+
+    # The reader leaves once scenarios ran: both workers began their batch, the run ends
+    # before the rest of its scenarios.
+    closed_after(lambda line: "Scenario:" in line or not line)
+    assert len(marks(suite, "before-batch")) == 2
+    assert 0 < len(marks(suite, "started")) < 30
 
 
 def test_a_parallel_run_leaves_no_temporary_directory_behind(suite, tmp_path):
@@ -779,7 +850,7 @@ def test_timeout_bounds_a_hanging_batch_hook(suite, hook):
     suite.feature("batch.feature", "Feature: Batch\n" + scenarios)
     suite.steps(
         f"""
-        import time
+        import os, time
         from parallel_bdd import step, {hook}, world
 
         @step("I pass")
@@ -792,12 +863,15 @@ def test_timeout_bounds_a_hanging_batch_hook(suite, hook):
         @{hook}.batch
         def hangs_on_worker_one():
             if world.worker_id == 1:
+                with open("stuck-worker", "w") as f:
+                    f.write(str(os.getpid()))
                 stuck_in_batch_hook()
         """
     )
-    started = time.monotonic()
+    # a pbdd that waited for the hook would outlive the 90 s given to the run
     run = suite.run("features", "-p", "2", "--timeout", "3", "--no-history", timeout=90)
-    assert time.monotonic() - started < 60
+    stuck = int((suite.root / "stuck-worker").read_text())
+    wait_for(lambda: not alive(stuck), 10, "the stuck worker to be killed")
     assert run.returncode == 1, run.output
     assert "4 scenarios (4 passed)" in run.stdout  # worker 0 ran whatever worker 1 could not
     assert f"{hook}.batch on worker 1 did not finish within --timeout 3 s" in run.output
