@@ -220,3 +220,141 @@ def test_a_cache_entry_reads_back_as_the_records_it_was_written_from(suite, monk
     assert again == parsed
     assert again.items[1].steps[1].table == (("name", "value"), ("x", "2"))
     assert ParsedFeature.from_json(document, "another key") is None
+
+
+# -- files pbdd writes ----------------------------------------------------------------------
+
+ARTIFACT_TERRAIN = """
+    from parallel_bdd import after, scenario, world
+    from parallel_bdd.contrib.selenium import Browser
+
+
+    class FakeDriver:
+        current_url = "http://127.0.0.1/"
+        page_source = "<html></html>"
+
+        def get_screenshot_as_png(self):
+            return b"\\x89PNG"
+
+
+    @after.each_scenario
+    def keep_evidence(this_scenario):
+        if this_scenario.failed:
+            browser = Browser(FakeDriver())
+            for path in browser.save_failure_artifacts(world.artifacts_dir, this_scenario.name):
+                scenario.attach(path)
+"""
+
+
+def test_artifact_names_from_scenario_names_stay_in_the_artifacts_dir(suite, tmp_path):
+    absolute = tmp_path / "absolute"
+    names = ["../../escaped", str(absolute), "long " + "x" * 300]
+    scenarios = "".join(f"  Scenario: {name}\n    Given it fails\n\n" for name in names)
+    suite.feature("a.feature", f"Feature: a\n{scenarios}")
+    suite.steps(
+        """
+        from parallel_bdd import step
+
+        @step(r"it fails")
+        def it_fails(step):
+            raise AssertionError("failed on purpose")
+        """
+    )
+    suite.terrain(ARTIFACT_TERRAIN)
+
+    result = suite.run("features", "--artifacts-dir", "art", "--junit-xml", "junit.xml")
+
+    assert result.returncode == 1, result.output
+    assert "3 scenarios (3 failed, 0 passed)" in result.stdout
+    written = sorted(path.name for path in (suite.root / "art").iterdir())
+    assert len(written) == 6, written  # a screenshot and a page source for each
+    assert all(len(name) <= 125 for name in written)
+    assert not list(tmp_path.glob("escaped*")) and not list(tmp_path.glob("absolute*"))
+    junit = (suite.root / "junit.xml").read_text(encoding="utf-8")
+    assert junit.count("[[ATTACHMENT|art/") == 6
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600)])
+def test_reports_and_history_are_created_with_the_users_umask(suite, umask, mode):
+    suite.steps(STEPS)
+    suite.feature("a.feature", FEATURE)
+
+    result = suite.run(
+        "features",
+        "--junit-xml",
+        "reports/junit.xml",
+        "--cucumber-json",
+        "reports/cucumber.json",
+        preexec_fn=lambda: os.umask(umask),
+    )
+
+    assert result.returncode == 0, result.output
+    for written in ("reports/junit.xml", "reports/cucumber.json", ".scenarios"):
+        assert stat.S_IMODE((suite.root / written).stat().st_mode) == mode, written
+
+
+OLD_FILELOCK = '''
+import fcntl
+import os
+
+
+class Timeout(Exception):
+    pass
+
+
+class FileLock:
+    """What filelock 3.12 to 3.20.0 do on Unix: O_TRUNC, following a symbolic link."""
+
+    def __init__(self, path, timeout=-1):
+        self.path = path
+
+    def __enter__(self):
+        flags = os.O_RDWR | os.O_TRUNC
+        if not os.path.exists(self.path):
+            flags |= os.O_CREAT
+        self.fd = os.open(self.path, flags, 0o644)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc_info):
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
+'''
+
+
+@pytest.mark.parametrize("filelock", ["installed", "3.12 (opens with O_TRUNC)"])
+def test_a_symlinked_history_lock_cannot_truncate_another_file(suite, tmp_path, filelock):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n", encoding="utf-8")
+    suite.steps(STEPS)
+    suite.feature("a.feature", FEATURE)
+    (suite.root / ".scenarios.lock").symlink_to(victim)
+    env = suite.env()
+    if filelock != "installed":
+        (tmp_path / "old" / "filelock").mkdir(parents=True)
+        (tmp_path / "old" / "filelock" / "__init__.py").write_text(OLD_FILELOCK)
+        env["PYTHONPATH"] = os.pathsep.join([str(tmp_path / "old"), env["PYTHONPATH"]])
+
+    result = suite.run("features", env=env)
+
+    assert victim.read_text(encoding="utf-8") == "precious\n"
+    assert result.returncode == 0, result.output
+    assert "the lock file .scenarios.lock is a symbolic link" in result.stderr
+
+
+def test_the_history_temp_file_is_never_opened_through_a_planted_symlink(tmp_path, monkeypatch):
+    from parallel_bdd import files
+    from parallel_bdd.history import HistoryStore
+    from parallel_bdd.messages import ScenarioResult
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n", encoding="utf-8")
+    monkeypatch.setattr(files.secrets, "token_hex", lambda size: "feedface")
+    (tmp_path / f"..scenarios.{os.getpid()}.feedface.tmp").symlink_to(victim)
+    store = HistoryStore(tmp_path / ".scenarios")
+
+    store.save([ScenarioResult("features/a.feature::one", "passed", duration=1.0)])
+
+    assert victim.read_text(encoding="utf-8") == "precious\n"
+    assert not (tmp_path / ".scenarios").exists()
+    assert any("could not save" in warning for warning in store.warnings)
