@@ -358,3 +358,65 @@ def test_the_history_temp_file_is_never_opened_through_a_planted_symlink(tmp_pat
     assert victim.read_text(encoding="utf-8") == "precious\n"
     assert not (tmp_path / ".scenarios").exists()
     assert any("could not save" in warning for warning in store.warnings)
+
+
+# -- secrets --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("redis://user:pa:ss@cache:6379/0", "redis://user:***@cache:6379/0"),
+        ("rediss://:s3cret@cache.example/1 down", "rediss://:***@cache.example/1 down"),
+        (
+            "postgresql://bob:pw@db/app?sslmode=require",
+            "postgresql://bob:***@db/app?sslmode=require",
+        ),
+        ("host=db user=bob password=s3cret dbname=app", "host=db user=bob password=*** dbname=app"),
+        ("password = 'it\\'s secret' host=db", "password = *** host=db"),
+        (
+            "postgres://db/app?user=bob&password=pw&ssl=1",
+            "postgres://db/app?user=bob&password=***&ssl=1",
+        ),
+        ("redis://cache:6379/0 and http://example.com/a:b@c", None),  # no password: unchanged
+        ("", None),
+    ],
+)
+def test_mask_secrets_hides_passwords_in_urls_and_dsns(text, masked, monkeypatch):
+    from parallel_bdd.masking import mask_secrets
+
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    assert mask_secrets(text) == (text if masked is None else masked)
+
+
+def test_mask_secrets_hides_the_value_of_pgpassword(monkeypatch):
+    from parallel_bdd.masking import mask_secrets
+
+    monkeypatch.setenv("PGPASSWORD", "hunter2-and-more")
+    assert mask_secrets("login with hunter2-and-more failed") == "login with *** failed"
+    monkeypatch.setenv("PGPASSWORD", "a")  # too short to mask without garbling the text
+    assert mask_secrets("a cat") == "a cat"
+
+
+def test_an_error_pbdd_prints_has_its_password_masked(suite):
+    suite.steps(STEPS)
+    suite.feature("a.feature", FEATURE)
+
+    result = suite.run("redis://user:s3cret-pw@cache:6379/0")
+
+    assert result.returncode == 2, result.output
+    assert "Error: no such file or directory: 'redis://user:***@cache:6379/0'" in result.stderr
+    assert "s3cret-pw" not in result.output
+
+
+def test_a_warning_pbdd_prints_has_pgpassword_masked(suite):
+    suite.steps(STEPS)
+    suite.feature("a.feature", FEATURE)
+    env = suite.env()
+    env["PGPASSWORD"] = "s3cret-pw"
+
+    result = suite.run("features", "--history", "missing-s3cret-pw/.scenarios", env=env)
+
+    assert result.returncode == 0, result.output
+    assert "Warning: could not save scenario durations to missing-***/.scenarios" in result.stderr
+    assert "s3cret-pw" not in result.output
