@@ -24,7 +24,7 @@ setup(
         "gherkin-official>=29.0",
         "coverage>=7.0",
         "cucumber-tag-expressions>=6.0",
-        "filelock>=3.12",
+        "filelock>=3.20.3",  # older ones truncate through a symlinked lock (CVE-2025-68146)
         "psutil>=5.9",
     ],
     extras_require={

@@ -1,7 +1,8 @@
 """Every error pbdd reports to a user, and the exit code each one means.
 
 Raised anywhere in the parent (loader, registry, config, history); caught once in
-``cli.py``, which prints ``Error: <message>`` and exits with ``exit_code``. A worker never
+``cli.py``, which prints ``Error: <message>`` and exits with ``exit_code``. The message
+comes out of ``format_message`` with every password masked (``masking.py``). A worker never
 raises these across the process boundary: its failures travel as result records.
 
     PbddError (exit 2)              base: a message that quotes the bad value
@@ -17,6 +18,8 @@ run goes on.
 """
 
 from __future__ import annotations
+
+from .masking import mask_secrets
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -35,9 +38,9 @@ class PbddError(Exception):
         self.hint = hint
 
     def format_message(self) -> str:
-        if self.hint:
-            return f"{self.message}\n  {self.hint}"
-        return self.message
+        """The message (and hint) as printed: passwords in URLs, DSNs and ``PGPASSWORD``
+        masked, whoever wrote the message and whatever value it quotes."""
+        return mask_secrets(f"{self.message}\n  {self.hint}" if self.hint else self.message)
 
 
 class UsageError(PbddError):

@@ -1,14 +1,41 @@
-"""Writing files so that a reader sees the old content or the new, never half of it.
+"""Writing files where the user said: whole (the old content or the new, never half of it),
+with the user's umask, and under names that stay in their directory.
 
-Used in the parent by ``history.py`` (the ``.scenarios`` file) and the report writers.
+Used in the parent by ``history.py`` (the ``.scenarios`` file) and the report writers
+(``write_atomically``); in workers by ``contrib/selenium.py`` and suites' hooks, which name
+artifact files after scenarios (``safe_file_name``). Imports nothing from the package.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import re
 import secrets
 from pathlib import Path
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_file_name(name: str, limit: int = 120, empty: str = "artifact") -> str:
+    """``"Refunded items: 4 > 3"`` → ``"Refunded-items-4-3"``: a name for a file in the
+    directory it is joined to, and nowhere else.
+
+    Scenario names come from feature files, which may hold anything: ``../``, an absolute
+    path, a NUL, a thousand characters. Everything but ASCII letters, digits, ``.``, ``_``
+    and ``-`` becomes ``-``, leading and trailing dots and dashes go (no ``..``, no hidden
+    file), and at most ``limit`` characters are kept. A name that lost characters to the
+    limit, or has none left (``empty`` then), ends in a hash of the whole name, so two long
+    or non-Latin names do not overwrite each other's files.
+    """
+    limit = max(limit, 16)
+    cleaned = _UNSAFE.sub("-", name).strip("-.")
+    if cleaned and len(cleaned) <= limit:
+        return cleaned
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    head = cleaned[: limit - len(digest) - 1].rstrip("-.") or empty
+    return f"{head}-{digest}"
 
 
 def write_atomically(path: str | os.PathLike[str], data: bytes, *, keep_mode: bool = False) -> None:

@@ -29,7 +29,8 @@ What ``save`` records: every result except ``not_run`` ones (nothing was measure
 failing ``before.all``). When a scenario was attempted several times in one run (retries), the
 last attempt counts, once.
 
-Saving never loses someone else's entries: it takes ``<path>.lock`` (``filelock``), re-reads
+Saving never loses someone else's entries: it takes ``<path>.lock`` (``filelock``; never
+through a symbolic link, see ``refuse_symlinked_lock``), re-reads
 the file as it is now, updates only the scenarios of this run, writes a temporary file in the
 same directory and renames it over the old one, so a reader never sees half a file and two
 runs (or two shards) saving at the same time both land. The lock file is left in place on
@@ -46,6 +47,7 @@ machines is in ``merge_entries``.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -155,6 +157,7 @@ class HistoryStore:
         import filelock  # here, not at import: a run that saves nothing never needs it
 
         try:
+            refuse_symlinked_lock(self.lock_path)
             with filelock.FileLock(str(self.lock_path), timeout=self.lock_timeout):
                 entries = self._read_current(for_update=True)
                 for scenario_id, result in latest.items():
@@ -375,6 +378,7 @@ def merge_files(
     import filelock
 
     try:
+        refuse_symlinked_lock(lock_path)
         with filelock.FileLock(str(lock_path), timeout=LOCK_TIMEOUT):
             _write_atomically(target, merged)
     except filelock.Timeout:
@@ -398,6 +402,21 @@ def _read_strictly(path: Path) -> dict[str, HistoryEntry]:
             f"'{path}' is not a pbdd history file ({problem})",
             hint="give the .scenarios files that pbdd wrote",
         ) from None
+
+
+def refuse_symlinked_lock(lock_path: Path) -> None:
+    """Raise ``OSError`` when the lock file is a symbolic link.
+
+    filelock before 3.20.1 opens its lock file with ``O_TRUNC`` through a symbolic link:
+    a link planted as ``.scenarios.lock`` would empty the file it points at. Newer ones open
+    it with ``O_NOFOLLOW`` (and setup.py asks for one); this check keeps an older install
+    safe, and says what is wrong instead of "too many levels of symbolic links"."""
+    if lock_path.is_symlink():
+        raise OSError(
+            errno.ELOOP,
+            f"the lock file {_shown(lock_path)} is a symbolic link; pbdd locks only a file "
+            "of its own (remove the link)",
+        )
 
 
 def _write_atomically(path: Path, entries: Mapping[str, HistoryEntry]) -> None:

@@ -10,29 +10,29 @@ step lines without a Given/When/Then keyword (run as written, matched on the who
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
-import os
-import pickle
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .cache_records import BadEntry, items_from_json, items_to_json
 from .errors import GherkinSyntaxError, SuiteError, UsageError
 from .messages import FeatureData, StepData, WorkItem, updated
+from .parse_cache import ParseCache
 from .registry import relative_path
 
 # lettuce's language codes that gherkin spells differently
 LETTUCE_LANGUAGES = {"pt-br": "pt", "cz": "cs", "zh-cn": "zh-CN", "zh-tw": "zh-TW"}
 _LANGUAGE_LINE = re.compile(r"^\s*#\s*language\s*:\s*(\S+)\s*$", re.IGNORECASE)
 KEYWORDLESS_MARK = "* "
-CACHE_FORMAT = 3  # bump when the cached document's shape changes
-CACHE_MAX_ENTRIES = 20_000  # parsed files kept in the cache before the oldest go
-CACHE_KEEP_ENTRIES = 15_000
+CACHE_FORMAT = 4  # bump when the cached document's shape changes
+CACHE_DOCUMENT = "pbdd-parse-cache"
+_DOCUMENT_KEYS = frozenset(
+    {"format", "version", "key", "shown", "warnings", "scenario_lines", "line_count", "records"}
+)
 
 
 @dataclass
@@ -341,6 +341,49 @@ class ParsedFeature:
     scenario_lines: list[int]
     line_count: int
 
+    def to_json(self, key: str) -> dict[str, Any]:
+        """The cache document for this file; ``key`` is written in so that an entry copied
+        or linked under another file's name is not taken for that file."""
+        return {
+            "format": CACHE_DOCUMENT,
+            "version": CACHE_FORMAT,
+            "key": key,
+            "shown": self.shown,
+            "warnings": self.warnings,
+            "scenario_lines": self.scenario_lines,
+            "line_count": self.line_count,
+            "records": items_to_json(self.items),
+        }
+
+    @classmethod
+    def from_json(cls, document: Any, key: str) -> ParsedFeature | None:
+        """The feature ``to_json(key)`` described; None for any other document."""
+        if (
+            type(document) is not dict
+            or document.keys() != _DOCUMENT_KEYS
+            or document["format"] != CACHE_DOCUMENT
+            or document["version"] != CACHE_FORMAT
+            or document["key"] != key
+        ):
+            return None
+        try:
+            warnings = document["warnings"]
+            lines = document["scenario_lines"]
+            line_count = document["line_count"]
+            if (
+                type(document["shown"]) is not str
+                or type(warnings) is not list
+                or any(type(warning) is not str for warning in warnings)
+                or type(lines) is not list
+                or any(type(line) is not int for line in lines)
+                or type(line_count) is not int
+            ):
+                return None
+            items = items_from_json(document["records"])
+        except BadEntry:
+            return None
+        return cls(document["shown"], items, warnings, lines, line_count)
+
     def select_lines(self, lines: Sequence[int]) -> list[WorkItem]:
         """``file.feature:LINE``: the scenario at (or containing) each line, or one outline row."""
         chosen: dict[str, WorkItem] = {}
@@ -369,10 +412,9 @@ def load_features(paths: Sequence[str]) -> LoadedSuite:
     """Parse every feature the paths name; SuiteError/UsageError on the first bad one."""
     targets, suite_dirs = resolve_paths(paths)
     suite = LoadedSuite(suite_dirs=suite_dirs)
-    wrote = False
+    cache = ParseCache.open()
     for target in targets:
-        parsed, stored = _load_cached(target.path)
-        wrote = wrote or stored
+        parsed = _load_cached(target.path, cache)
         suite.warnings.extend(parsed.warnings)
         suite.items.extend(parsed.select_lines(target.lines) if target.lines else parsed.items)
         suite.feature_files.append(target.path)
@@ -380,39 +422,10 @@ def load_features(paths: Sequence[str]) -> LoadedSuite:
         item if item.order == index else updated(item, order=index)
         for index, item in enumerate(suite.items)
     ]
-    directory = cache_dir()
-    if wrote and directory is not None:
-        prune_cache(directory)
+    if cache is not None:
+        suite.warnings.extend(cache.warnings)
+        cache.prune()
     return suite
-
-
-def cache_dir() -> Path | None:
-    """Where parsed features are kept between runs; None when caching is off."""
-    if os.environ.get("PBDD_NO_CACHE"):
-        return None
-    configured = os.environ.get("PBDD_CACHE_DIR")
-    if configured:
-        return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "pbdd" / "features"
-
-
-def prune_cache(directory: Path) -> None:
-    """Keep the cache from growing without end: past ``CACHE_MAX_ENTRIES`` files, delete
-    the oldest written down to ``CACHE_KEEP_ENTRIES``. Every edit of a feature file adds
-    an entry and nothing else ever removes one; a deleted entry that is still in use is
-    just parsed and written again. Never fails a run."""
-    try:
-        with os.scandir(directory) as entries:
-            files = [entry for entry in entries if entry.is_file(follow_symlinks=False)]
-        if len(files) <= CACHE_MAX_ENTRIES:
-            return
-        by_age = sorted(files, key=lambda entry: entry.stat(follow_symlinks=False).st_mtime)
-        for entry in by_age[: len(files) - CACHE_KEEP_ENTRIES]:
-            with contextlib.suppress(OSError):
-                os.unlink(entry.path)
-    except OSError:
-        pass
 
 
 @functools.cache
@@ -437,14 +450,15 @@ def _cache_salt() -> bytes:
     return f"{CACHE_FORMAT}|{__version__}|{gherkin_version}|{shape}|".encode()
 
 
-def _cache_key(shown: str, text: str) -> str:
+def cache_key(shown: str, text: str) -> str:
+    """The cache file's name for a feature file's text shown at ``shown``."""
     digest = hashlib.sha256(_cache_salt())
     digest.update(shown.encode("utf-8") + b"\x00")
     digest.update(text.encode("utf-8"))
     return digest.hexdigest()
 
 
-def _load_cached(path: Path) -> tuple[ParsedFeature, bool]:
+def _load_cached(path: Path, cache: ParseCache | None) -> ParsedFeature:
     """Compile a feature file, or take it from the cache when its text and path are unchanged.
 
     gherkin-official is the slowest part of loading a large suite, and most files do not
@@ -453,28 +467,15 @@ def _load_cached(path: Path) -> tuple[ParsedFeature, bool]:
     """
     text = _read(path)
     shown = relative_path(str(path))
-    directory = cache_dir()
-    key = _cache_key(shown, text) if directory is not None else ""
-    if directory is not None:
-        try:
-            with open(directory / key, "rb") as file:
-                parsed = pickle.load(file)
-            if isinstance(parsed, ParsedFeature):
-                return parsed, False
-        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
-            pass
+    if cache is None:
+        return _compile_file(path, shown, text)
+    key = cache_key(shown, text)
+    cached = ParsedFeature.from_json(cache.read(key), key)
+    if cached is not None:
+        return cached
     parsed = _compile_file(path, shown, text)
-    if directory is not None:
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-            with os.fdopen(handle, "wb") as file:
-                pickle.dump(parsed, file, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temp, directory / key)
-        except OSError:
-            return parsed, False  # a read-only home is no reason to fail a run
-        return parsed, True
-    return parsed, False
+    cache.write(key, parsed.to_json(key))
+    return parsed
 
 
 def _compile_file(path: Path, shown: str, text: str) -> ParsedFeature:

@@ -228,7 +228,7 @@ def test_safe_file_name():
     assert safe_file_name("features/returns.feature::Refunded items") == (
         "features-returns.feature-Refunded-items"
     )
-    assert safe_file_name("???") == "browser"
+    assert safe_file_name("???").startswith("browser-")
     assert len(safe_file_name("x" * 500)) == 120
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 
-from parallel_bdd.loader import CACHE_KEEP_ENTRIES, CACHE_MAX_ENTRIES
+from parallel_bdd.parse_cache import CACHE_KEEP_ENTRIES, CACHE_MAX_ENTRIES
 
 STEPS = """
     from parallel_bdd import step

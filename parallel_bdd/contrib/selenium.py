@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Self, TypeVar
 from urllib.parse import urljoin
 
+from .. import files
 from ..errors import PbddError
 
 if TYPE_CHECKING:
@@ -440,9 +441,9 @@ class Browser:
 
 
 def safe_file_name(name: str, limit: int = 120) -> str:
-    """``"Refunded items: 4 > 3"`` → ``"Refunded-items-4-3"``."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")
-    return cleaned[:limit] or "browser"
+    """``"Refunded items: 4 > 3"`` → ``"Refunded-items-4-3"`` (``files.safe_file_name``:
+    no ``/``, ``..`` or NUL, at most ``limit`` characters)."""
+    return files.safe_file_name(name, limit, empty="browser")
 
 
 # -- processes ------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import IO
 import click
 
 from .. import messages as m
+from ..masking import mask_secrets
 from ..messages import HookFailure, ScenarioResult, StepResult, WorkItem
 from ..model import TotalResult
 from .snippets import snippet_block
@@ -112,8 +113,9 @@ class ConsoleReporter:
         return click.style(text, **kwargs)  # type: ignore[arg-type]
 
     def notice(self, text: str) -> None:
+        """A warning or notice on stderr, passwords masked (it may quote a URL or a DSN)."""
         self._end_dots()
-        self.echo(self.style(text, fg="yellow"), err=True)
+        self.echo(self.style(mask_secrets(text), fg="yellow"), err=True)
 
     def _end_dots(self) -> None:
         if self._dots:
