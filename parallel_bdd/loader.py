@@ -4,8 +4,8 @@ Called by ``cli.py`` in the parent only: workers never parse features, they rece
 compiled scenarios as plain data. Imports nothing from cli, reporting or worker code.
 
 Lettuce-only inputs that existing suites contain are accepted unchanged, each with one
-warning per file so teams can migrate: lettuce's language codes (``pt-br``, ``cz``...) and
-step lines without a Given/When/Then keyword (run as written, matched on the whole line).
+warning per file so teams can migrate: step lines without a Given/When/Then keyword (run
+as written, matched on the whole line), and what ``lettuce_dialect.py`` rewrites.
 """
 
 from __future__ import annotations
@@ -20,15 +20,13 @@ from typing import Any
 
 from .cache_records import BadEntry, items_from_json, items_to_json
 from .errors import GherkinSyntaxError, SuiteError, UsageError
+from .lettuce_dialect import file_language, rewrite_language, rewrite_table_rows
 from .messages import FeatureData, StepData, WorkItem, updated
 from .parse_cache import ParseCache
 from .registry import relative_path
 
-# lettuce's language codes that gherkin spells differently
-LETTUCE_LANGUAGES = {"pt-br": "pt", "cz": "cs", "zh-cn": "zh-CN", "zh-tw": "zh-TW"}
-_LANGUAGE_LINE = re.compile(r"^\s*#\s*language\s*:\s*(\S+)\s*$", re.IGNORECASE)
 KEYWORDLESS_MARK = "* "
-CACHE_FORMAT = 4  # bump when the cached document's shape changes
+CACHE_FORMAT = 5  # bump when the cached document's shape, or what a text parses to, changes
 CACHE_DOCUMENT = "pbdd-parse-cache"
 _DOCUMENT_KEYS = frozenset(
     {"format", "version", "key", "shown", "warnings", "scenario_lines", "line_count", "records"}
@@ -114,16 +112,8 @@ def _parse(path: Path, text: str, warnings: list[str]) -> dict[str, Any]:
 
     shown = relative_path(str(path))
     lines = text.split("\n")
-    for index, line in enumerate(lines[:20]):
-        match = _LANGUAGE_LINE.match(line)
-        if match and match.group(1).lower() in LETTUCE_LANGUAGES:
-            code = LETTUCE_LANGUAGES[match.group(1).lower()]
-            lines[index] = f"# language: {code}"
-            warnings.append(
-                f"{shown}:{index + 1}: lettuce language code {match.group(1)!r} read as "
-                f"{code!r}; write '# language: {code}'"
-            )
-            break
+    warnings.extend(rewrite_language(lines, shown))
+    warnings.extend(rewrite_table_rows(lines, shown))
     keywordless: list[int] = []
     while True:
         try:
@@ -166,12 +156,7 @@ def _is_block_keyword_line(line: str, lines: Sequence[str]) -> bool:
     """
     from gherkin.dialect import Dialect
 
-    language = "en"
-    for candidate in lines[:20]:
-        match = _LANGUAGE_LINE.match(candidate)
-        if match:
-            language = LETTUCE_LANGUAGES.get(match.group(1).lower(), match.group(1))
-            break
+    language = file_language(lines)
     text = line.strip()
     for name in {language, "en"}:
         dialect = Dialect.for_name(name)
@@ -492,6 +477,13 @@ def _compile_file(path: Path, shown: str, text: str) -> ParsedFeature:
         )
     compiler = _FeatureCompiler(path, document, keywordless)
     items = compiler.compile()
+    if not items:
+        # lettuce ran nothing of such a file either, but silently: a misspelt header
+        # ("Scenarios:") makes the scenarios part of the feature's description
+        warnings.append(
+            f"{shown}: no scenario in this file; is a 'Scenario:' line misspelt? "
+            "(text under 'Feature:' that no 'Scenario:' line starts is its description)"
+        )
     return ParsedFeature(
         shown=shown,
         items=items,

@@ -1,0 +1,80 @@
+"""Lettuce-only spellings in ``.feature`` files, rewritten to Gherkin before parsing.
+
+Called by ``loader.py`` (in the parent) on a file's lines before gherkin-official reads
+them. Existing lettuce suites must run unchanged, so what lettuce accepted and Gherkin
+reads differently is rewritten here, each kind with one warning per file where a standard
+spelling exists. Imports nothing of pbdd.
+
+* lettuce's language codes (``pt-br``, ``cz``...) become Gherkin's.
+* A table row without a closing ``|`` (``| name | value``): lettuce split the row on every
+  ``|`` and kept the last cell; Gherkin drops the text after the last ``|``.
+* Backslashes in table cells: lettuce knew one escape, ``\\|``; Gherkin also reads ``\\n``
+  as a new line and ``\\\\`` as one backslash. Cells keep their backslashes as written, as
+  lettuce kept them (suites compare against text like ``a\\nb``); no warning, as there is no
+  other spelling to move to (README, "Differences from Gherkin").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+# lettuce's language codes that gherkin spells differently
+LETTUCE_LANGUAGES = {"pt-br": "pt", "cz": "cs", "zh-cn": "zh-CN", "zh-tw": "zh-TW"}
+LANGUAGE_LINE = re.compile(r"^\s*#\s*language\s*:\s*(\S+)\s*$", re.IGNORECASE)
+_CLOSED_ROW = re.compile(r"(?<!\\)\|\s*$")
+_BACKSLASH_NOT_BEFORE_PIPE = re.compile(r"\\(?!\|)")
+_DOC_STRING_FENCES = ('"""', "```")
+
+
+def file_language(lines: Sequence[str]) -> str:
+    """The Gherkin language code the file's ``# language:`` line names (``en`` if none)."""
+    for line in lines[:20]:
+        match = LANGUAGE_LINE.match(line)
+        if match:
+            return LETTUCE_LANGUAGES.get(match.group(1).lower(), match.group(1))
+    return "en"
+
+
+def rewrite_language(lines: list[str], shown: str) -> list[str]:
+    """Turn a lettuce language code into Gherkin's, in place; the warnings."""
+    for index, line in enumerate(lines[:20]):
+        match = LANGUAGE_LINE.match(line)
+        if match and match.group(1).lower() in LETTUCE_LANGUAGES:
+            code = LETTUCE_LANGUAGES[match.group(1).lower()]
+            lines[index] = f"# language: {code}"
+            return [
+                f"{shown}:{index + 1}: lettuce language code {match.group(1)!r} read as "
+                f"{code!r}; write '# language: {code}'"
+            ]
+    return []
+
+
+def rewrite_table_rows(lines: list[str], shown: str) -> list[str]:
+    """Close unclosed table rows and keep cells' backslashes, in place; the warnings."""
+    unclosed: list[int] = []
+    fence = ""
+    for index, line in enumerate(lines):
+        text = line.strip()
+        if fence:
+            fence = "" if text.startswith(fence) else fence
+            continue
+        if text.startswith(_DOC_STRING_FENCES):
+            fence = text[:3]
+            continue
+        if not text.startswith("|"):
+            continue
+        if "\\" in line:
+            line = _BACKSLASH_NOT_BEFORE_PIPE.sub(r"\\\\", line)
+        if not _CLOSED_ROW.search(line):
+            line = line.rstrip() + " |"
+            unclosed.append(index + 1)
+        lines[index] = line
+    if not unclosed:
+        return []
+    listed = ", ".join(map(str, unclosed[:8])) + ("..." if len(unclosed) > 8 else "")
+    return [
+        f"{shown}:{unclosed[0]}: {len(unclosed)} table row(s) without a closing '|' "
+        f"(lines {listed}); read as lettuce read them, with the last cell kept, but standard "
+        "Gherkin drops what follows the last '|': end each row with '|'"
+    ]
