@@ -29,8 +29,15 @@ setup(
     ],
     extras_require={
         "selenium": ["selenium>=4.10"],
+        "postgres": ["psycopg[binary]>=3.1"],
         "example": ["Flask>=2.3", "selenium>=4.10", "factory_boy>=3.3"],
-        "test": ["pytest>=7.4", "junitparser>=3.1", "ruff>=0.4", "requests>=2.31"],
+        "test": [
+            "pytest>=7.4",
+            "junitparser>=3.1",
+            "ruff>=0.4",
+            "requests>=2.31",
+            "psycopg[binary]>=3.1",
+        ],
     },
     entry_points={"console_scripts": ["pbdd = parallel_bdd.__main__:main"]},
     classifiers=[

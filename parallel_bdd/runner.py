@@ -70,7 +70,13 @@ def _is_runner_frame(filename: str) -> bool:
 
 
 def format_user_traceback(error: BaseException) -> str:
-    """The traceback of a user's exception with pbdd's own frames trimmed."""
+    """The traceback of a user's exception with pbdd's own frames trimmed.
+
+    None for pbdd's own errors (a contrib helper's, say): their message and hint say what
+    is wrong and what to do; the frames that raised them would only bury that.
+    """
+    if isinstance(error, PbddError):
+        return ""
     tb = error.__traceback__
     while tb is not None and _is_runner_frame(tb.tb_frame.f_code.co_filename):
         tb = tb.tb_next

@@ -2,6 +2,8 @@
 
 ``parallel_bdd.contrib.selenium``: a headless Chromium with explicit waits and failure
 screenshots (``start_chromium``, ``Browser``).
+``parallel_bdd.contrib.postgres``: a PostgreSQL database per worker cloned from a template
+(``use_postgres``, ``PostgresTemplate``); import it by name, it needs psycopg.
 """
 
 from .selenium import Browser, BrowserNotInstalled, BrowserTimeout, start_chromium
