@@ -30,7 +30,13 @@ setup(
     extras_require={
         "selenium": ["selenium>=4.10"],
         "example": ["Flask>=2.3", "selenium>=4.10", "factory_boy>=3.3"],
-        "test": ["pytest>=7.4", "junitparser>=3.1", "ruff>=0.4", "requests>=2.31"],
+        "test": [
+            "pytest>=7.4",
+            "junitparser>=3.1",
+            "ruff>=0.4",
+            "requests>=2.31",
+            "xmlschema>=3.0",
+        ],
     },
     entry_points={"console_scripts": ["pbdd = parallel_bdd.__main__:main"]},
     classifiers=[

@@ -2,8 +2,9 @@
 
 Records are built by hand (no run): a feature with a Background and passing, failing,
 undefined and ambiguous scenarios; a second feature with an errored, a not-run, a flaky
-outline row (attempt 2 passed) and a scenario that failed on both attempts. JUnit XML is read
-with ``junitparser``; Cucumber JSON with two npm tools installed under ``tests/consumers``
+outline row (attempt 2 passed) and a scenario that failed on both attempts. JUnit XML (the
+``pbdd`` family, whose extras these tests read; ``test_junit_schema.py`` checks the default
+one against the schema) is read with ``junitparser``; Cucumber JSON with two npm tools installed under ``tests/consumers``
 (``npm ci --prefix tests/consumers``): Cucumber's own ``@cucumber/cucumber-json-converter``
 (schema validation) and ``multiple-cucumber-html-reporter`` (an HTML report and its counts).
 """
@@ -297,7 +298,9 @@ def _records(tmp_path: Path) -> list[tuple[WorkItem, ScenarioResult]]:
 @pytest.fixture
 def junit_report(tmp_path: Path) -> Path:
     path = tmp_path / "reports" / "nested" / "junit.xml"
-    write_junit_xml(path, _records(tmp_path), wall_time=12.5, suite_name="store suite")
+    write_junit_xml(
+        path, _records(tmp_path), wall_time=12.5, suite_name="store suite", family="pbdd"
+    )
     return path
 
 
@@ -464,7 +467,7 @@ def test_junit_keeps_quotes_markup_and_whitespace_in_names_and_output(tmp_path: 
     item = _item(feature, name, 3, StepData("Given ", "x", 4))
     stdout = "<b>bold</b> & 'quoted' \"text\"\n\tindented\n"
     records = [(item, ScenarioResult(item.scenario_id, PASSED, stdout=stdout, worker_id=0))]
-    write_junit_xml(tmp_path / "j.xml", records, wall_time=1.0)
+    write_junit_xml(tmp_path / "j.xml", records, wall_time=1.0, family="pbdd")
 
     suite = ET.parse(tmp_path / "j.xml").getroot().find("testsuite")
     assert suite is not None
