@@ -430,16 +430,27 @@ def test_junit_errored_not_run_and_retries(junit_report: Path) -> None:
     assert "flaky" not in _properties(doomed)
 
 
-def test_junit_outline_rows_without_placeholders_in_name_are_numbered(tmp_path: Path) -> None:
+def test_junit_outline_rows_without_placeholders_in_name_show_their_values(
+    tmp_path: Path,
+) -> None:
     steps = (StepData("Given ", "x", 5),)
     rows = [
-        _item(STOCK, "Restock", 8 + i, *steps, template_name="Restock", outline_index=i)
+        _item(
+            STOCK,
+            "Restock",
+            8 + i,
+            *steps,
+            template_name="Restock",
+            outline_keys=("count", "colour"),
+            outline_values=(str(3 + i), "red"),
+            outline_index=i,
+        )
         for i in range(2)
     ]
     records = [(row, ScenarioResult(row.scenario_id, PASSED)) for row in rows]
     write_junit_xml(tmp_path / "j.xml", records, wall_time=1.0)
     suite = next(iter(JUnitXml.fromfile(str(tmp_path / "j.xml"))))
-    assert [case.name for case in suite] == ["Restock [example 1]", "Restock [example 2]"]
+    assert [case.name for case in suite] == ["Restock [3, red]", "Restock [4, red]"]
 
 
 def test_reports_are_written_atomically_and_replace_old_ones(tmp_path: Path) -> None:

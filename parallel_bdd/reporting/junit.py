@@ -25,9 +25,9 @@ In both:
   most the schema's ``SUREFIRE_TIME`` allows.
 * One ``<testcase>`` per scenario (per Scenario Outline row). ``classname`` is the feature's
   name, not its path with dots: GitLab and Jenkins show it as written. ``name`` is the
-  scenario's name; an outline row whose name has no ``<placeholder>`` to tell it from its
-  siblings gets `` [example N]`` (N counted from 1 across the outline's Examples) so that
-  rows stay distinct in a CI's test history.
+  scenario's ``WorkItem.display_name``: an outline row whose name has no ``<placeholder>``
+  to tell it from its siblings gets its Examples values (`` [3, red]``), so that rows stay
+  distinct in a CI's test history.
 * Verdict: passed → no child; failed, undefined, ambiguous → ``<failure>`` (message: the
   error's one line; type: the exception class, ``undefined`` or ``ambiguous``; text: the step
   sentence, ``file:line``, the step definition and the traceback); errored → ``<error>``;
@@ -269,7 +269,7 @@ def _render_testcase(
     earlier = [result for _, result in attempts if result is not final and result.failed]
     flaky = final.status == PASSED and bool(earlier)
     seconds = _seconds(sum(result.duration for _, result in attempts))
-    name = _quoted(xml_safe(_case_name(item)))
+    name = _quoted(xml_safe(item.display_name))
     line = f"{where}{item.line}" if rich else ""
     start = f'    <testcase classname="{classname}" name="{name}{line}" time="{seconds}"'
     parts: list[_Element] = []
@@ -311,12 +311,6 @@ def _render_properties(
 
 def _property(name: str, value: str) -> str:
     return f'        <property name="{name}" value="{_quoted(xml_safe(value))}" />\n'
-
-
-def _case_name(item: WorkItem) -> str:
-    if item.is_outline_row and item.name == (item.template_name or item.name):
-        return f"{item.name} [example {item.outline_index + 1}]"
-    return item.name
 
 
 def _verdict_element(item: WorkItem, result: ScenarioResult) -> _Element | None:
