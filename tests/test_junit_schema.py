@@ -86,7 +86,7 @@ def _download_schema(target: Path) -> None:
         with tarfile.open(sdist) as archive:
             member = archive.extractfile(f"{sdist.name.removesuffix('.tar.gz')}/{SCHEMA_MEMBER}")
             assert member is not None
-            partial = target.with_suffix(".partial")
+            partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
             partial.write_bytes(member.read())
     partial.replace(target)
 
