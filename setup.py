@@ -37,6 +37,7 @@ setup(
             "ruff>=0.4",
             "requests>=2.31",
             "psycopg[binary]>=3.1",
+            "xmlschema>=3.0",
         ],
     },
     entry_points={"console_scripts": ["pbdd = parallel_bdd.__main__:main"]},

@@ -137,6 +137,13 @@ class ShardType(click.ParamType):
     default=None,
     help="Write a JUnit XML report here.",
 )
+@click.option(
+    "--junit-family",
+    type=click.Choice(["xunit2", "pbdd"]),
+    default="xunit2",
+    show_default=True,
+    help="xunit2: valid against the JUnit schema; pbdd: adds file, line and properties.",
+)
 @click.option("--with-xunit", is_flag=True, help="lettuce's flag: JUnit XML to --xunit-file.")
 @click.option(
     "--xunit-file",
@@ -270,6 +277,7 @@ def _options(params: dict[str, Any]) -> RunOptions:
         timeout=params["timeout"],
         grace=params["grace"],
         junit_xml=junit,
+        junit_family=params["junit_family"],
         cucumber_json=params["cucumber_json"],
         history=params["history_path"],
         no_history=params["no_history"],
@@ -661,7 +669,9 @@ def _write_reports(
         _guarded_write(
             reporter,
             options.junit_xml,
-            lambda: write_junit_xml(options.junit_xml, records, wall_time=wall_time),
+            lambda: write_junit_xml(
+                options.junit_xml, records, wall_time=wall_time, family=options.junit_family
+            ),
         )
     if options.cucumber_json:
         from .reporting.cucumber_json import write_cucumber_json

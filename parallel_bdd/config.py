@@ -35,6 +35,7 @@ class RunOptions:
     timeout: float = 0.0
     grace: float = 10.0
     junit_xml: str | None = None
+    junit_family: str = "xunit2"
     cucumber_json: str | None = None
     history: str = ".scenarios"
     no_history: bool = False

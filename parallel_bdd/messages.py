@@ -27,6 +27,10 @@ NOT_RUN = "not_run"  # interrupted, --failfast, or never dispatched
 
 SCENARIO_FAILURES = frozenset({FAILED, ERRORED, UNDEFINED, AMBIGUOUS})
 
+# An outline row's values in its display name: enough to tell rows apart on one line.
+_ROW_CELL_WIDTH = 24
+_ROW_VALUES_WIDTH = 60
+
 
 @dataclass(frozen=True)
 class StepData:
@@ -88,6 +92,32 @@ class WorkItem:
     @property
     def location(self) -> str:
         return f"{self.feature.path}:{self.line}"
+
+    @property
+    def display_name(self) -> str:
+        """The name every report shows (console, JUnit, Cucumber JSON).
+
+        An outline row whose name has ``<placeholders>`` already differs from its siblings
+        (the values are substituted, as cucumber names it); one whose name has none gets its
+        Examples values, shortened: ``Restock [3, red sweaters]``. Not a key: history and
+        ``--rerun-failed`` go by ``scenario_id``.
+        """
+        if not self.is_outline_row or self.name != (self.template_name or self.name):
+            return self.name
+        return f"{self.name} [{_row_label(self.outline_values, self.outline_index)}]"
+
+
+def _row_label(values: tuple[str, ...], index: int) -> str:
+    """An Examples row's values on one line, each cell and the whole shortened with "…";
+    ``example N`` (N from 1) for a row without cells."""
+    if not values:
+        return f"example {index + 1}"
+    cells = [_shortened(" ".join(value.split()) or '""', _ROW_CELL_WIDTH) for value in values]
+    return _shortened(", ".join(cells), _ROW_VALUES_WIDTH)
+
+
+def _shortened(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip(" ,…") + "…"
 
 
 _Record = TypeVar("_Record")

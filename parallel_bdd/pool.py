@@ -633,7 +633,7 @@ class _Run:
             item = self.by_id[slot.running]
             attempt = self.attempts.get(item.scenario_id, 1)
             retry = attempt <= self.pool.requeue_crashed and not self.stopping
-            notice = f"worker {slot.worker_id} died ({cause}) while running {item.name!r}"
+            notice = f"worker {slot.worker_id} died ({cause}) while running {item.display_name!r}"
             reason = f"worker {slot.worker_id} died ({cause})"
             if retry:
                 result = self.errored_result(slot, reason, self.log_tail(slot))

@@ -2,8 +2,9 @@
 
 Records are built by hand (no run): a feature with a Background and passing, failing,
 undefined and ambiguous scenarios; a second feature with an errored, a not-run, a flaky
-outline row (attempt 2 passed) and a scenario that failed on both attempts. JUnit XML is read
-with ``junitparser``; Cucumber JSON with two npm tools installed under ``tests/consumers``
+outline row (attempt 2 passed) and a scenario that failed on both attempts. JUnit XML (the
+``pbdd`` family, whose extras these tests read; ``test_junit_schema.py`` checks the default
+one against the schema) is read with ``junitparser``; Cucumber JSON with two npm tools installed under ``tests/consumers``
 (``npm ci --prefix tests/consumers``): Cucumber's own ``@cucumber/cucumber-json-converter``
 (schema validation) and ``multiple-cucumber-html-reporter`` (an HTML report and its counts).
 """
@@ -297,7 +298,9 @@ def _records(tmp_path: Path) -> list[tuple[WorkItem, ScenarioResult]]:
 @pytest.fixture
 def junit_report(tmp_path: Path) -> Path:
     path = tmp_path / "reports" / "nested" / "junit.xml"
-    write_junit_xml(path, _records(tmp_path), wall_time=12.5, suite_name="store suite")
+    write_junit_xml(
+        path, _records(tmp_path), wall_time=12.5, suite_name="store suite", family="pbdd"
+    )
     return path
 
 
@@ -427,16 +430,27 @@ def test_junit_errored_not_run_and_retries(junit_report: Path) -> None:
     assert "flaky" not in _properties(doomed)
 
 
-def test_junit_outline_rows_without_placeholders_in_name_are_numbered(tmp_path: Path) -> None:
+def test_junit_outline_rows_without_placeholders_in_name_show_their_values(
+    tmp_path: Path,
+) -> None:
     steps = (StepData("Given ", "x", 5),)
     rows = [
-        _item(STOCK, "Restock", 8 + i, *steps, template_name="Restock", outline_index=i)
+        _item(
+            STOCK,
+            "Restock",
+            8 + i,
+            *steps,
+            template_name="Restock",
+            outline_keys=("count", "colour"),
+            outline_values=(str(3 + i), "red"),
+            outline_index=i,
+        )
         for i in range(2)
     ]
     records = [(row, ScenarioResult(row.scenario_id, PASSED)) for row in rows]
     write_junit_xml(tmp_path / "j.xml", records, wall_time=1.0)
     suite = next(iter(JUnitXml.fromfile(str(tmp_path / "j.xml"))))
-    assert [case.name for case in suite] == ["Restock [example 1]", "Restock [example 2]"]
+    assert [case.name for case in suite] == ["Restock [3, red]", "Restock [4, red]"]
 
 
 def test_reports_are_written_atomically_and_replace_old_ones(tmp_path: Path) -> None:
@@ -464,7 +478,7 @@ def test_junit_keeps_quotes_markup_and_whitespace_in_names_and_output(tmp_path: 
     item = _item(feature, name, 3, StepData("Given ", "x", 4))
     stdout = "<b>bold</b> & 'quoted' \"text\"\n\tindented\n"
     records = [(item, ScenarioResult(item.scenario_id, PASSED, stdout=stdout, worker_id=0))]
-    write_junit_xml(tmp_path / "j.xml", records, wall_time=1.0)
+    write_junit_xml(tmp_path / "j.xml", records, wall_time=1.0, family="pbdd")
 
     suite = ET.parse(tmp_path / "j.xml").getroot().find("testsuite")
     assert suite is not None

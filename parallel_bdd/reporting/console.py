@@ -154,7 +154,7 @@ class ConsoleReporter:
         word = self.style(STATUS_WORD.get(result.status, result.status.upper()), result.status)
         attempt = f" [attempt {result.attempt}]" if result.attempt > 1 else ""
         return (
-            f"{item.name}{attempt} ... {word} "
+            f"{item.display_name}{attempt} ... {word} "
             f"({result.duration:.2f} s{self._worker_label(result)})  # {item.location}"
         )
 
@@ -172,7 +172,7 @@ class ConsoleReporter:
             lines.append("")
         if item.tags:
             lines.append("  " + " ".join(f"@{tag}" for tag in item.tags))
-        header = f"  {item.keyword}: {item.name}"
+        header = f"  {item.keyword}: {item.display_name}"
         status = STATUS_WORD.get(result.status, result.status)
         lines.append(
             self.style(header, bold=True)
@@ -236,7 +236,7 @@ class ConsoleReporter:
             self.echo()
             word = STATUS_WORD.get(result.status, result.status)
             self.echo(
-                self.style(f"{word}: {item.keyword}: {item.name}", result.status, bold=True)
+                self.style(f"{word}: {item.keyword}: {item.display_name}", result.status, bold=True)
                 + f"  # {item.location}{self._worker_label(result)}"
             )
             step = result.failing_step
@@ -272,7 +272,7 @@ class ConsoleReporter:
         )
         for item, tries in flaky:
             history = ", ".join(STATUS_WORD.get(t.status, t.status).lower() for t in tries)
-            self.echo(f"  {item.keyword}: {item.name}  # {item.location}  ({history})")
+            self.echo(f"  {item.keyword}: {item.display_name}  # {item.location}  ({history})")
 
     def hook_failures(self, failures: Sequence[HookFailure]) -> None:
         for failure in failures:
@@ -361,6 +361,6 @@ class ConsoleReporter:
             self.echo("List of failed scenarios:")
             for item, result in failed:
                 self.echo(
-                    self.style(f"  {item.keyword}: {item.name}", result.status)
+                    self.style(f"  {item.keyword}: {item.display_name}", result.status)
                     + f"  # {item.location}"
                 )

@@ -17,6 +17,10 @@ duration, error_message?}}`` plus ``rows``/``doc_string`` when it has them.
   ``feature-name`` and ``feature-name;scenario-name``; an outline row's id is
   ``feature;outline-name;;N`` with N = row index + 2 (cucumber-jvm counts the Examples header
   as row 1), rows counted across all the outline's Examples tables.
+* An outline row's ``name`` is its ``WorkItem.display_name``: the outline's name with the
+  row's values substituted for its ``<placeholders>``, as cucumber names it; a name without
+  placeholders gets the row's values (`` [3, red]``) where cucumber would repeat the same
+  name for every row.
 * ``duration`` is in nanoseconds (an int). ``match.location`` is the step definition
   (``steps.py:12``), or the step's own ``file:line`` when no definition matched.
 * Step statuses are written as they are (passed, failed, skipped, undefined, ambiguous); steps
@@ -134,7 +138,7 @@ def _elements(feature_id: str, attempts: list[Record]) -> list[JsonDict]:
     scenario: JsonDict = {
         "id": _element_id(feature_id, item),
         "keyword": item.keyword,
-        "name": item.name,
+        "name": item.display_name,
         "description": _attempts_note(attempts) if len(attempts) > 1 else "",
         "line": item.line,
         "type": "scenario",

@@ -4,18 +4,30 @@ Called by ``cli.py`` in the parent once the run is over, with every result recor
 order; never by a worker. Imports only the standard library and ``messages``: nothing from
 ``cli``, ``pool``, ``worker`` or the other reporters.
 
-The flavour is the one Jenkins, GitLab, pytest and ``junitparser`` read (the Jenkins xunit
-"junit-10" schema, Maven Surefire's rerun elements included):
+Two families, as pytest's ``junit_family`` (``--junit-family``, ``junit_family`` in
+``[tool.pbdd]``):
+
+* ``xunit2`` (the default) validates against the Jenkins xUnit plugin's JUnit schema
+  (``junit-10.xsd``, the one pytest's ``xunit2`` output is checked against), so readers that
+  check the schema accept it: ``<testcase>`` has only ``classname``, ``name`` and ``time``,
+  and ``<testsuites>`` only ``name``, ``tests``, ``failures``, ``errors`` and ``time``.
+* ``pbdd`` adds what the schema has no place for: ``file`` and ``line`` on each
+  ``<testcase>`` (GitLab shows the file of a test from it), its ``<properties>`` (below),
+  and ``skipped`` and ``timestamp`` on ``<testsuites>``. Readers that do not check the
+  schema (Jenkins' JUnit plugin, GitLab, ``junitparser``) read both.
+
+In both:
 
 * ``<testsuites>`` holds one ``<testsuite>`` per feature file, in file order; its ``name`` is
   the feature's name, ``file`` the feature's path. ``time`` on ``<testsuites>`` is the run's
   wall time; on a ``<testsuite>`` it is the sum of its scenarios' durations (scenarios of one
-  feature may have run side by side on several workers).
+  feature may have run side by side on several workers). Times have three decimals, the
+  most the schema's ``SUREFIRE_TIME`` allows.
 * One ``<testcase>`` per scenario (per Scenario Outline row). ``classname`` is the feature's
-  name, not its path with dots: GitLab and Jenkins show it as written, and ``file`` and
-  ``line`` already locate the scenario. ``name`` is the scenario's name; an outline row whose
-  name has no ``<placeholder>`` to tell it from its siblings gets `` [example N]`` (N counted
-  from 1 across the outline's Examples) so that rows stay distinct in a CI's test history.
+  name, not its path with dots: GitLab and Jenkins show it as written. ``name`` is the
+  scenario's ``WorkItem.display_name``: an outline row whose name has no ``<placeholder>``
+  to tell it from its siblings gets its Examples values (`` [3, red]``), so that rows stay
+  distinct in a CI's test history.
 * Verdict: passed → no child; failed, undefined, ambiguous → ``<failure>`` (message: the
   error's one line; type: the exception class, ``undefined`` or ``ambiguous``; text: the step
   sentence, ``file:line``, the step definition and the traceback); errored → ``<error>``;
@@ -28,9 +40,10 @@ The flavour is the one Jenkins, GitLab, pytest and ``junitparser`` read (the Jen
   scenario is *flaky*: Jenkins' flaky-test support, Surefire reports and
   ``junitparser.xunit2`` read them; consumers that do not know these elements see a pass, the
   same verdict as the run's exit code), ``<rerunFailure>``/``<rerunError>`` when it failed
-  again. A flaky testcase also carries the property ``flaky=true``. ``time`` is the sum of all
-  attempts.
-* ``<properties>`` on each testcase (as pytest's ``record_property`` writes them):
+  again. In the ``pbdd`` family a flaky testcase also carries the property ``flaky=true``.
+  ``time`` is the sum of all attempts.
+* ``pbdd`` family only: ``<properties>`` on each testcase (as pytest's ``record_property``
+  writes them):
   ``scenario_id``, ``status`` (pbdd's own), ``worker_id`` (left out when it never ran),
   ``attempt`` (of the verdict), ``attempts``, ``tags`` (``@a @b``, left out when none) and
   ``flaky=true`` when it applies.
@@ -42,14 +55,13 @@ The flavour is the one Jenkins, GitLab, pytest and ``junitparser`` read (the Jen
 Text goes through :func:`xml_safe`: ANSI escape sequences are removed and characters XML 1.0
 forbids (NUL and other C0 controls but tab/newline/return, lone surrogates, U+FFFE/U+FFFF) are
 dropped; the writer escapes the rest (``<``, ``&``, quotes) as ``xml.sax.saxutils`` would,
-without importing it (it imports ``urllib.request``, ``http.client`` and ``ssl``: 35 ms).
+without importing it (it pulls in ``urllib.request``, ``http.client`` and ``ssl``).
 
 The report is the bytes ``ElementTree`` would write for the same tree (indented by two
 spaces), written as lines: the frame and each test case's own lines directly, the rarer
-parts (verdicts, earlier attempts, output) from a small element class. The report comes
-after the last scenario, so its time is the run's: ``ElementTree`` (a tree of 14,000
-elements for 2,000 scenarios, a namespace pass over it, one encoder call per fragment)
-took about 0.1 s of a 2,000-scenario run's 1 s; this takes 0.04-0.07 s.
+parts (verdicts, earlier attempts, output) from a small element class. The report is
+written after the last scenario, while the user waits, and a large suite has thousands of
+test cases: building and serialising an ``ElementTree`` for them costs more than the lines.
 """
 
 from __future__ import annotations
@@ -81,11 +93,15 @@ from parallel_bdd.reporting.records import (
     verdict,
 )
 
-__all__ = ["write_junit_xml", "xml_safe"]
+__all__ = ["DEFAULT_FAMILY", "FAMILIES", "write_junit_xml", "xml_safe"]
+
+# the schema-valid one first: it is the default
+FAMILIES = ("xunit2", "pbdd")
+DEFAULT_FAMILY = FAMILIES[0]
 
 
-# what XML 1.0 forbids, named directly: the negated class of what it allows compiles
-# in about 8 ms, on the way to the first scenario of every run that imports this module
+# what XML 1.0 forbids, named directly: the negated class of what it allows is much slower
+# to compile, on the way to the first scenario of every run that imports this module
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # plain ASCII text (no escape character, nothing XML forbids) needs no cleaning at all
 _NOT_PLAIN = re.compile("[^\t\n\r\x20-\x7e]")
@@ -108,15 +124,21 @@ def write_junit_xml(
     *,
     wall_time: float,
     suite_name: str = "pbdd",
+    family: str = DEFAULT_FAMILY,
 ) -> None:
     """Write the JUnit XML report of ``records`` (file order) to ``path``, atomically.
 
     ``wall_time`` is the run's elapsed time in seconds (``<testsuites time>``);
-    ``suite_name`` names the ``<testsuites>`` element. Parent directories are created.
-    See the module docstring for how statuses, retries and artifacts are reported.
+    ``suite_name`` names the ``<testsuites>`` element; ``family`` is one of ``FAMILIES``.
+    Parent directories are created. See the module docstring for the families and for how
+    statuses, retries and artifacts are reported.
     """
+    if family not in FAMILIES:
+        raise ValueError(f"unknown JUnit family {family!r}: one of {', '.join(FAMILIES)}")
     lines = ["<?xml version='1.0' encoding='utf-8'?>\n"]
-    _render_report(lines, records, wall_time=wall_time, suite_name=suite_name)
+    _render_report(
+        lines, records, wall_time=wall_time, suite_name=suite_name, rich=family == "pbdd"
+    )
     write_atomically(Path(path), "".join(lines).encode("utf-8"))
 
 
@@ -173,20 +195,23 @@ class _Element:
 
 
 def _render_report(
-    lines: list[str], records: Sequence[Record], *, wall_time: float, suite_name: str
+    lines: list[str], records: Sequence[Record], *, wall_time: float, suite_name: str, rich: bool
 ) -> None:
+    """``rich``: the ``pbdd`` family, with what the schema has no place for."""
     totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
     starts: list[float] = []
     hostname = xml_safe(socket.gethostname())
     suites: list[str] = []
     for feature_records in group_by_feature(records):
-        counts = _render_testsuite(suites, feature_records, hostname)
+        counts = _render_testsuite(suites, feature_records, hostname, rich)
         for key in totals:
             totals[key] += counts[key]
         starts.extend(result.started_at for _, result in feature_records if result.started_at)
     attrib = {"name": xml_safe(suite_name), **{key: str(value) for key, value in totals.items()}}
+    if not rich:  # the schema allows neither on <testsuites>
+        del attrib["skipped"]
     attrib["time"] = _seconds(wall_time)
-    if starts:
+    if starts and rich:
         attrib["timestamp"] = _timestamp(min(starts))
     if not suites:
         lines.append(f"<testsuites{_attributes(attrib)} />\n")
@@ -196,7 +221,9 @@ def _render_report(
     lines.append("</testsuites>\n")
 
 
-def _render_testsuite(lines: list[str], records: list[Record], hostname: str) -> dict[str, int]:
+def _render_testsuite(
+    lines: list[str], records: list[Record], hostname: str, rich: bool
+) -> dict[str, int]:
     """Append the ``<testsuite>`` of one feature's records; its counts, for the total."""
     feature = records[0][0].feature
     counts = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
@@ -208,9 +235,9 @@ def _render_testsuite(lines: list[str], records: list[Record], hostname: str) ->
     file = xml_safe(feature.path)
     # every test case of the feature has the same class name (the suite's name) and file
     classname = _quoted(name)
-    where = f'" file="{_quoted(file)}" line="'
+    where = f'" file="{_quoted(file)}" line="' if rich else ""
     for attempts in attempts_by_scenario:
-        verdict_status, seconds = _render_testcase(cases, attempts, classname, where)
+        verdict_status, seconds = _render_testcase(cases, attempts, classname, where, rich)
         total_time += float(seconds)  # the sum of what the test cases show
         if verdict_status in _FAILED_STATUSES:
             counts["failures"] += 1
@@ -233,19 +260,39 @@ def _render_testsuite(lines: list[str], records: list[Record], hostname: str) ->
 
 
 def _render_testcase(
-    lines: list[str], attempts: list[Record], classname: str, where: str
+    lines: list[str], attempts: list[Record], classname: str, where: str, rich: bool
 ) -> tuple[str, str]:
     """Append the ``<testcase>`` of one scenario (all its attempts); its verdict status and
     its ``time`` as shown. ``classname`` and ``where`` (the file attribute up to the line
-    number) are the feature's, rendered once for all its test cases."""
+    number; empty unless ``rich``) are the feature's, rendered once for all its test cases."""
     item, final = verdict(attempts)
     earlier = [result for _, result in attempts if result is not final and result.failed]
     flaky = final.status == PASSED and bool(earlier)
     seconds = _seconds(sum(result.duration for _, result in attempts))
-    name = _quoted(xml_safe(_case_name(item)))
-    lines.append(
-        f'    <testcase classname="{classname}" name="{name}{where}{item.line}" time="{seconds}">\n'
-    )
+    name = _quoted(xml_safe(item.display_name))
+    line = f"{where}{item.line}" if rich else ""
+    start = f'    <testcase classname="{classname}" name="{name}{line}" time="{seconds}"'
+    parts: list[_Element] = []
+    verdict_element = _verdict_element(item, final)
+    if verdict_element is not None:
+        parts.append(verdict_element)
+    parts.extend(_interim_element(item, result, flaky=flaky) for result in earlier)
+    parts.extend(_output_elements(final))
+    if not rich and not parts:
+        lines.append(f"{start} />\n")
+        return final.status, seconds
+    lines.append(f"{start}>\n")
+    if rich:
+        _render_properties(lines, attempts, item, final, flaky=flaky)
+    for part in parts:
+        part.render(lines, "      ")
+    lines.append("    </testcase>\n")
+    return final.status, seconds
+
+
+def _render_properties(
+    lines: list[str], attempts: list[Record], item: WorkItem, final: ScenarioResult, *, flaky: bool
+) -> None:
     # Never empty: a scenario id and a status. Only the id and the tags can hold
     # characters to escape; the other values are pbdd's own words and numbers.
     lines.append("      <properties>\n")
@@ -260,26 +307,10 @@ def _render_testcase(
     if flaky:
         lines.append('        <property name="flaky" value="true" />\n')
     lines.append("      </properties>\n")
-    parts: list[_Element] = []
-    verdict_element = _verdict_element(item, final)
-    if verdict_element is not None:
-        parts.append(verdict_element)
-    parts.extend(_interim_element(item, result, flaky=flaky) for result in earlier)
-    parts.extend(_output_elements(final))
-    for part in parts:
-        part.render(lines, "      ")
-    lines.append("    </testcase>\n")
-    return final.status, seconds
 
 
 def _property(name: str, value: str) -> str:
     return f'        <property name="{name}" value="{_quoted(xml_safe(value))}" />\n'
-
-
-def _case_name(item: WorkItem) -> str:
-    if item.is_outline_row and item.name == (item.template_name or item.name):
-        return f"{item.name} [example {item.outline_index + 1}]"
-    return item.name
 
 
 def _verdict_element(item: WorkItem, result: ScenarioResult) -> _Element | None:
