@@ -449,3 +449,249 @@ def test_the_dispatch_package_imports_no_process_or_io_module() -> None:
                 assert name in allowed or name.startswith("parallel_bdd.dispatch"), (
                     f"{module.name} imports {name}"
                 )
+
+
+# -- random interleavings ------------------------------------------------------------------
+from hypothesis import HealthCheck, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.stateful import (  # noqa: E402
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
+
+from parallel_bdd.scheduler import retries_for  # noqa: E402
+
+STATUSES = st.sampled_from([m.PASSED, m.FAILED, m.ERRORED, m.UNDEFINED, m.AMBIGUOUS])
+SLOTS = 3
+
+
+class Workers(RuleBasedStateMachine):
+    """Fake workers around a real dispatcher: each rule is one thing a worker or the user
+    can do; every decision is carried out as the pool would, and checked on the way."""
+
+    @initialize(
+        kinds=st.lists(st.sampled_from(["short", "long", "serial", "retry1"]), max_size=8),
+        slots=st.integers(1, SLOTS),
+        retries=st.integers(0, 2),
+        requeue=st.integers(0, 2),
+        failfast=st.booleans(),
+        depth=st.integers(1, 2),
+        dist=st.sampled_from(["load", "feature"]),
+    )
+    def start(self, kinds, slots, retries, requeue, failfast, depth, dist) -> None:
+        self.items = [
+            make_item(
+                f"s{n}",
+                tags={"serial": ("serial",), "retry1": ("retry(1)",)}.get(kind, ()),
+                feature=f"f{n % 2}.feature",
+                estimate=0.001 if kind == "short" else 1.0,
+                order=n,
+            )
+            for n, kind in enumerate(kinds)
+        ]
+        self.rules = Rules(retries, requeue, failfast, depth)
+        self.dispatcher = local_dispatcher(self.items, slots, self.rules, dist=dist)
+        self.alive = {slot: "starting" for slot in range(slots)}  # or "ready", "gone"
+        self.inbox: dict[int, list[str]] = {slot: [] for slot in range(slots)}  # not started
+        self.running: dict[int, str] = {slot: "" for slot in range(slots)}
+        self.told_to_stop: set[int] = set()
+        self.halted = False
+        self.final: dict[str, list[ScenarioResult]] = {}
+        self.last_attempt: dict[str, int] = {}
+
+    # -- carrying out decisions, checking them -----------------------------------------
+    def apply(self, decision: Decision) -> None:
+        assert not (self.halted and decision.sends), "work handed out after a stop"
+        for send in decision.sends:
+            self.take(send)
+        for record in decision.records:
+            self.check_record(record.result, record.final)
+        if decision.halt:
+            self.halted = True
+        self.told_to_stop.update(decision.stops)
+        for slot in decision.restarts:
+            assert self.alive[slot] == "gone", "a live worker was restarted"
+            self.alive[slot], self.inbox[slot], self.running[slot] = "starting", [], ""
+            self.told_to_stop.discard(slot)
+
+    def take(self, send: Send) -> None:
+        assert self.alive[send.slot] == "ready", "work sent to a worker that is not ready"
+        assert send.slot not in self.told_to_stop
+        for item in send.entry:
+            held = {s for slot in self.inbox for s in self.inbox[slot]} | set(self.running.values())
+            assert item.scenario_id not in held, f"{item.scenario_id} handed to two slots"
+            assert item.scenario_id not in self.final, f"{item.scenario_id} is settled"
+            self.inbox[send.slot].append(item.scenario_id)
+
+    def check_record(self, result: ScenarioResult, final: bool) -> None:
+        scenario_id = result.scenario_id
+        assert scenario_id not in self.final, f"a second final record for {scenario_id}"
+        item = self.dispatcher._items[scenario_id]
+        bound = 1 + max(retries_for(item, self.rules.retries), self.rules.requeue_crashed)
+        assert result.attempt <= bound, f"{scenario_id}: attempt {result.attempt} > {bound}"
+        assert result.attempt >= self.last_attempt.get(scenario_id, 1)
+        self.last_attempt[scenario_id] = result.attempt
+        if final:
+            self.final.setdefault(scenario_id, []).append(result)
+        else:
+            assert not self.halted, "a retry after a stop"
+
+    # -- what workers do ---------------------------------------------------------------
+    @precondition(lambda self: any(state == "starting" for state in self.alive.values()))
+    @rule(data=st.data())
+    def worker_is_ready(self, data) -> None:
+        slot = data.draw(st.sampled_from(self.slots_in("starting")))
+        self.alive[slot] = "ready"
+        self.apply(self.dispatcher.slot_ready(slot))
+
+    @precondition(lambda self: self.startable())
+    @rule(data=st.data())
+    def worker_starts_a_scenario(self, data) -> None:
+        slot = data.draw(st.sampled_from(self.startable()))
+        self.running[slot] = self.inbox[slot].pop(0)
+        self.apply(self.dispatcher.started(slot, self.running[slot], at=1.0))
+
+    @precondition(lambda self: any(self.running.values()))
+    @rule(data=st.data(), status=STATUSES)
+    def worker_sends_a_result(self, data, status) -> None:
+        slot = data.draw(st.sampled_from([s for s, r in self.running.items() if r]))
+        scenario_id, self.running[slot] = self.running[slot], ""
+        self.apply(self.dispatcher.result(slot, outcome(scenario_id, status, slot)))
+
+    @precondition(lambda self: self.startable())
+    @rule(data=st.data(), status=STATUSES)
+    def worker_sends_a_result_the_board_never_showed(self, data, status) -> None:
+        slot = data.draw(st.sampled_from(self.startable()))
+        scenario_id = self.inbox[slot].pop(0)
+        self.apply(self.dispatcher.result(slot, outcome(scenario_id, status, slot)))
+
+    @precondition(lambda self: self.slots_in("starting", "ready"))
+    @rule(data=st.data())
+    def worker_dies(self, data) -> None:
+        slot = data.draw(st.sampled_from(self.slots_in("starting", "ready")))
+        self.gone(slot)
+        self.apply(self.dispatcher.slot_crashed(slot, CRASH, now=2.0))
+
+    @precondition(lambda self: any(self.running.values()))
+    @rule(data=st.data())
+    def scenario_times_out(self, data) -> None:
+        slot = data.draw(st.sampled_from([s for s, r in self.running.items() if r]))
+        decision = self.dispatcher.slot_timed_out(slot, 5.0, now=9.0)
+        self.gone(slot)
+        self.apply(decision)
+
+    @precondition(lambda self: self.stoppable())
+    @rule(data=st.data())
+    def worker_ends_after_its_marker_or_the_halt(self, data) -> None:
+        slot = data.draw(st.sampled_from(self.stoppable()))
+        self.gone(slot)
+        self.apply(self.dispatcher.slot_stopped(slot))
+
+    @precondition(lambda self: self.between_scenarios())
+    @rule(data=st.data())
+    def worker_recycles(self, data) -> None:
+        slot = data.draw(st.sampled_from(self.between_scenarios()))
+        self.gone(slot)
+        self.apply(self.dispatcher.slot_stopped(slot, recycle=True))
+
+    @precondition(lambda self: self.slots_in("starting"))
+    @rule(data=st.data())
+    def before_batch_fails(self, data) -> None:
+        slot = data.draw(st.sampled_from(self.slots_in("starting")))
+        self.gone(slot)
+        self.apply(self.dispatcher.slot_stopped(slot, retire=True))
+
+    @rule(data=st.data())
+    def slow_step_warning(self, data) -> None:
+        slot = data.draw(st.sampled_from(sorted(self.alive)))
+        decision = self.dispatcher.note(slot, "slow step")
+        assert decision.notices == ("slow step",)
+        self.apply(decision)
+
+    @precondition(lambda self: not self.halted)
+    @rule()
+    def ctrl_c(self) -> None:
+        self.apply(self.dispatcher.interrupt())
+
+    # -- helpers -----------------------------------------------------------------------
+    def slots_in(self, *states: str) -> list[int]:
+        return [slot for slot, state in self.alive.items() if state in states]
+
+    def startable(self) -> list[int]:
+        # after a halt a worker may still start one scenario: it read the flag just before
+        return [s for s in self.slots_in("ready") if not self.running[s] and self.inbox[s]]
+
+    def between_scenarios(self) -> list[int]:
+        return [s for s in self.slots_in("ready") if not self.running[s]]
+
+    def stoppable(self) -> list[int]:
+        """Between scenarios, a worker ends after its end-of-work marker, when the queue in
+        front of the marker is empty, or at once once the halt flag is up."""
+        return [
+            s
+            for s in self.between_scenarios()
+            if self.halted or (s in self.told_to_stop and not self.inbox[s])
+        ]
+
+    def gone(self, slot: int) -> None:
+        self.alive[slot], self.inbox[slot], self.running[slot] = "gone", [], ""
+
+    # -- invariants --------------------------------------------------------------------
+    @invariant()
+    def each_live_worker_holds_what_the_dispatcher_says(self) -> None:
+        for slot in self.slots_in("starting", "ready"):
+            mine = set(self.inbox[slot]) | {self.running[slot]} - {""}
+            assert mine == set(self.dispatcher.holding(slot)), slot
+            assert not mine & set(self.final)
+
+    @invariant()
+    def a_dead_worker_holds_nothing(self) -> None:
+        for slot in self.slots_in("gone"):
+            assert self.dispatcher.holding(slot) == ()
+
+    def teardown(self) -> None:
+        """Let every worker finish what it has, as a run without faults would, then end the
+        run: every scenario has exactly one final record, and only a stop or workers that
+        all retired leave scenarios not run."""
+        if not hasattr(self, "dispatcher"):
+            return
+        for _ in range(10 * len(self.items) + 20):
+            if self.dispatcher.over or not self.step_to_the_end():
+                break
+        self.apply(self.dispatcher.finish())
+        assert sorted(self.final) == sorted(item.scenario_id for item in self.items)
+        assert all(len(records) == 1 for records in self.final.values())
+        not_run = [s for s, (r,) in self.final.items() if r.status == m.NOT_RUN]
+        if not_run and not self.halted:
+            assert all(slot.retired for slot in self.dispatcher.slots), not_run
+
+    def step_to_the_end(self) -> bool:
+        for slot, state in self.alive.items():
+            if state == "starting":
+                self.alive[slot] = "ready"
+                self.apply(self.dispatcher.slot_ready(slot))
+            elif state == "ready" and self.running[slot]:
+                scenario_id, self.running[slot] = self.running[slot], ""
+                self.apply(self.dispatcher.result(slot, outcome(scenario_id, slot=slot)))
+            elif state == "ready" and self.inbox[slot] and not self.halted:
+                self.running[slot] = self.inbox[slot].pop(0)
+                self.apply(self.dispatcher.started(slot, self.running[slot]))
+            elif state == "ready" and slot in self.told_to_stop:
+                self.gone(slot)
+                self.apply(self.dispatcher.slot_stopped(slot))
+            else:
+                continue
+            return True
+        return False
+
+
+Workers.TestCase.settings = settings(
+    max_examples=150,
+    stateful_step_count=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+test_every_scenario_ends_in_exactly_one_final_record = Workers.TestCase

@@ -202,7 +202,8 @@ class Dispatcher:
 
         Every selected scenario without a final record gets a final ``NOT_RUN`` record,
         in selection order: those never handed out, and after a second Ctrl-C those
-        that were running when their workers were killed.
+        that were running when their workers were killed. Its ``attempt`` is the one that
+        did not run (2 for a scenario whose first attempt failed and was to run again).
         """
         if self.finished:
             return Decision()
@@ -210,7 +211,8 @@ class Dispatcher:
         out = Draft()
         for scenario_id in self.pending():
             self._final.add(scenario_id)
-            out.records.append(Record(ScenarioResult(scenario_id, m.NOT_RUN), final=True))
+            not_run = ScenarioResult(scenario_id, m.NOT_RUN, attempt=self.attempts(scenario_id))
+            out.records.append(Record(not_run, final=True))
         for slot in self.slots:
             slot.entries, slot.running, slot.reserved = [], "", None
             slot.state = SlotState.DONE
@@ -299,7 +301,23 @@ class Dispatcher:
                 self._fill(slot, out)
             if not self.pending():
                 self._stop_all(out)
+            elif not any(slot.live for slot in self.slots):
+                self._revive(out)
         return out.freeze()
+
+    def _revive(self, out: Draft) -> None:
+        """Work came back after every slot ended: a slot that did not retire starts again.
+
+        A slot ends when it dies with nothing left to hand out; a retry or the rest of a
+        chunk can come back later, when the slot that held it dies or retires too.
+        """
+        if not self._work_left():
+            return
+        for slot in self.slots:
+            if not slot.retired:
+                slot.fresh_worker()
+                out.restarts.append(slot.number)
+                return
 
     def _fill(self, state: Slot, out: Draft) -> None:
         while (
