@@ -30,7 +30,7 @@ setup(
     extras_require={
         "selenium": ["selenium>=4.10"],
         "example": ["Flask>=2.3", "selenium>=4.10", "factory_boy>=3.3"],
-        "test": ["pytest>=7.4", "junitparser>=3.1", "ruff>=0.4"],
+        "test": ["pytest>=7.4", "junitparser>=3.1", "ruff>=0.4", "hypothesis>=6.0"],
     },
     entry_points={"console_scripts": ["pbdd = parallel_bdd.__main__:main"]},
     classifiers=[

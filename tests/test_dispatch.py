@@ -239,6 +239,15 @@ def test_a_worker_that_dies_three_times_before_running_anything_retires() -> Non
     assert finals(dispatcher.finish())["a"].status == m.NOT_RUN
 
 
+def test_work_that_comes_back_after_every_slot_ended_starts_a_slot_again() -> None:
+    dispatcher = local_dispatcher(make_items("a"), 2)
+    ready(dispatcher, 0, 1)  # slot 0 holds a, slot 1 has nothing to do
+    assert dispatcher.slot_crashed(1, CRASH).restarts == ()  # no work for a fresh one
+    decision = dispatcher.slot_stopped(0, retire=True)  # a goes back, slot 0 retires
+    assert (decision.requeued, decision.restarts) == (("a",), (1,))
+    assert ready(dispatcher, 1) == [(1, ("a",))]
+
+
 def test_a_late_result_from_a_replaced_worker_is_ignored() -> None:
     dispatcher = local_dispatcher(make_items("a"), 1, Rules(requeue_crashed=1))
     ready(dispatcher, 0)
@@ -480,8 +489,9 @@ class Workers(RuleBasedStateMachine):
         failfast=st.booleans(),
         depth=st.integers(1, 2),
         dist=st.sampled_from(["load", "feature"]),
+        ending=st.sampled_from([m.PASSED, m.FAILED]),
     )
-    def start(self, kinds, slots, retries, requeue, failfast, depth, dist) -> None:
+    def start(self, kinds, slots, retries, requeue, failfast, depth, dist, ending) -> None:
         self.items = [
             make_item(
                 f"s{n}",
@@ -501,6 +511,7 @@ class Workers(RuleBasedStateMachine):
         self.halted = False
         self.final: dict[str, list[ScenarioResult]] = {}
         self.last_attempt: dict[str, int] = {}
+        self.ending = ending  # how the scenarios run at the end, once the faults are over
 
     # -- carrying out decisions, checking them -----------------------------------------
     def apply(self, decision: Decision) -> None:
@@ -509,6 +520,8 @@ class Workers(RuleBasedStateMachine):
             self.take(send)
         for record in decision.records:
             self.check_record(record.result, record.final)
+        if self.rules.failfast and not self.halted and any(r.failed for r in decision.final):
+            assert decision.halt, "--failfast did not stop the run"
         if decision.halt:
             self.halted = True
         self.told_to_stop.update(decision.stops)
@@ -567,6 +580,16 @@ class Workers(RuleBasedStateMachine):
         slot = data.draw(st.sampled_from(self.startable()))
         scenario_id = self.inbox[slot].pop(0)
         self.apply(self.dispatcher.result(slot, outcome(scenario_id, status, slot)))
+
+    @precondition(lambda self: self.items)
+    @rule(data=st.data(), status=STATUSES)
+    def late_result_from_a_replaced_worker(self, data, status) -> None:
+        slot = data.draw(st.sampled_from(sorted(self.alive)))
+        mine = {*self.inbox[slot], self.running[slot]}
+        others = [item.scenario_id for item in self.items if item.scenario_id not in mine]
+        if others:
+            scenario_id = data.draw(st.sampled_from(others))
+            assert not self.dispatcher.result(slot, outcome(scenario_id, status, slot))
 
     @precondition(lambda self: self.slots_in("starting", "ready"))
     @rule(data=st.data())
@@ -648,6 +671,12 @@ class Workers(RuleBasedStateMachine):
             assert not mine & set(self.final)
 
     @invariant()
+    def at_most_one_serial_scenario_is_out(self) -> None:
+        serial = {item.scenario_id for item in self.items if "serial" in item.tags}
+        out = {s for slot in self.alive for s in [*self.inbox[slot], self.running[slot]]}
+        assert len(out & serial) <= 1, out & serial
+
+    @invariant()
     def a_dead_worker_holds_nothing(self) -> None:
         for slot in self.slots_in("gone"):
             assert self.dispatcher.holding(slot) == ()
@@ -675,7 +704,8 @@ class Workers(RuleBasedStateMachine):
                 self.apply(self.dispatcher.slot_ready(slot))
             elif state == "ready" and self.running[slot]:
                 scenario_id, self.running[slot] = self.running[slot], ""
-                self.apply(self.dispatcher.result(slot, outcome(scenario_id, slot=slot)))
+                result = outcome(scenario_id, self.ending, slot)
+                self.apply(self.dispatcher.result(slot, result))
             elif state == "ready" and self.inbox[slot] and not self.halted:
                 self.running[slot] = self.inbox[slot].pop(0)
                 self.apply(self.dispatcher.started(slot, self.running[slot]))
