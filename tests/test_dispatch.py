@@ -422,8 +422,8 @@ def test_a_dispatcher_takes_any_work_source() -> None:
     class Recording(LocalQueue):
         acked: list[str] = []
 
-        def done(self, scenario_id: str) -> None:
-            self.acked.append(scenario_id)
+        def done(self, result: ScenarioResult) -> None:
+            self.acked.append(result.scenario_id)
 
     a, b = make_items("a", "b")
     dispatcher = Dispatcher([a, b], Recording([(a,), (b,)]), 1)

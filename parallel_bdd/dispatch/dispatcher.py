@@ -234,7 +234,7 @@ class Dispatcher:
             return
         self._final.add(scenario_id)
         out.records.append(Record(result, final=True))
-        self.source.done(scenario_id)
+        self.source.done(result)
         if scenario_id == self._serial_in_flight:
             self._serial_in_flight = ""
             self._advance_serial()

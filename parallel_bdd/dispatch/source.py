@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from parallel_bdd.messages import WorkItem
+from parallel_bdd.messages import ScenarioResult, WorkItem
 
 Entry = tuple[WorkItem, ...]
 """A queue entry: one worker takes it whole and runs its scenarios in this order."""
@@ -33,7 +33,8 @@ class WorkSource(Protocol):
     * ``requeue(entry)``: ``entry``'s scenarios must run (again): a ``--retry``, the rest of
       a chunk whose worker went away, work a stopped slot held and never started. It goes
       to the end of the order, as the pool's shared queue did.
-    * ``done(scenario_id)``: the scenario has its final record (a shared source acks it).
+    * ``done(result)``: ``result`` is its scenario's final record (a shared source stores
+      it and acks the reservation; the first final record of a scenario wins).
     * ``remaining()``: how many entries this run could still take from it (the
       dispatcher starts a fresh worker only when there is work for it). Records of what a
       stopped run leaves undone come from the dispatcher, which knows the selection.
@@ -43,7 +44,7 @@ class WorkSource(Protocol):
 
     def requeue(self, entry: Entry) -> None: ...
 
-    def done(self, scenario_id: str) -> None: ...
+    def done(self, result: ScenarioResult) -> None: ...
 
     def remaining(self) -> int: ...
 
@@ -61,7 +62,7 @@ class LocalQueue:
         if entry:
             self._entries.append(entry)
 
-    def done(self, scenario_id: str) -> None:
+    def done(self, result: ScenarioResult) -> None:
         """Nothing to acknowledge: a local entry left the queue when it was handed out."""
 
     def remaining(self) -> int:
