@@ -38,6 +38,7 @@ setup(
             "requests>=2.31",
             "psycopg[binary]>=3.1",
             "xmlschema>=3.0",
+            "hypothesis>=6.0",
         ],
     },
     entry_points={"console_scripts": ["pbdd = parallel_bdd.__main__:main"]},

@@ -1,0 +1,77 @@
+"""Where the work comes from: the ``WorkSource`` interface and the local ordered queue.
+
+Called only by ``dispatch.dispatcher.Dispatcher``, which asks a source for the next queue
+entry whenever a slot can take one, gives back what must run again, and acknowledges each
+scenario that has its final record. ``LocalQueue`` is the source of a run on one machine:
+the scheduler's entries (a lone scenario, a chunk of short ones, or a whole feature for
+``--dist feature``), handed out in the scheduler's order. A source shared by several
+machines (a Redis queue with leases) implements the same four methods.
+
+Imports no process or I/O module: a source that needs the network does its I/O inside these
+methods, and the dispatcher stays the same.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from parallel_bdd.messages import ScenarioResult, WorkItem
+
+Entry = tuple[WorkItem, ...]
+"""A queue entry: one worker takes it whole and runs its scenarios in this order."""
+
+
+class WorkSource(Protocol):
+    """What is left to hand out. Every method is called by the dispatcher alone.
+
+    * ``next_entry(slot)``: reserve the next entry for ``slot`` (a shared source records
+      the reservation under a lease), or ``None`` when nothing is left to hand out now.
+      Entries a source hands out are never handed out again unless they come back through
+      ``requeue``.
+    * ``requeue(entry)``: ``entry``'s scenarios must run (again): a ``--retry``, the rest of
+      a chunk whose worker went away, work a stopped slot held and never started. It goes
+      to the end of the order, as the pool's shared queue did.
+    * ``done(result)``: ``result`` is its scenario's final record (a shared source stores
+      it and acks the reservation; the first final record of a scenario wins).
+    * ``remaining()``: how many entries this run could still take from it (the
+      dispatcher starts a fresh worker only when there is work for it). Records of what a
+      stopped run leaves undone come from the dispatcher, which knows the selection.
+    """
+
+    def next_entry(self, slot: int) -> Entry | None: ...
+
+    def requeue(self, entry: Entry) -> None: ...
+
+    def done(self, result: ScenarioResult) -> None: ...
+
+    def remaining(self) -> int: ...
+
+
+class LocalQueue:
+    """The ordered queue of a run on one machine (``WorkSource``)."""
+
+    def __init__(self, entries: Iterable[Entry] = ()) -> None:
+        self._entries: deque[Entry] = deque(entry for entry in entries if entry)
+
+    def next_entry(self, slot: int) -> Entry | None:
+        return self._entries.popleft() if self._entries else None
+
+    def requeue(self, entry: Entry) -> None:
+        if entry:
+            self._entries.append(entry)
+
+    def done(self, result: ScenarioResult) -> None:
+        """Nothing to acknowledge: a local entry left the queue when it was handed out."""
+
+    def remaining(self) -> int:
+        return len(self._entries)
+
+    def scenario_ids(self) -> tuple[str, ...]:
+        """What is left, in the order it goes out."""
+        return tuple(item.scenario_id for entry in self._entries for item in entry)
+
+
+def entry_ids(entry: Sequence[WorkItem]) -> tuple[str, ...]:
+    return tuple(item.scenario_id for item in entry)
