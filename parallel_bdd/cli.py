@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
@@ -30,12 +30,8 @@ from .hooks import HOOKS
 from .loader import load_features
 from .messages import HookFailure, ScenarioResult, WorkItem
 from .model import total_from_results
-from .pool_request import warm_up_wanted
 from .registry import STEPS, AmbiguousMatch
 from .reporting.console import ConsoleReporter, color_wanted, plural
-
-if TYPE_CHECKING:
-    from .warmup import PoolWarmup
 
 START_METHODS = ("spawn", "forkserver", "fork")
 
@@ -244,7 +240,7 @@ def run_command(ctx: click.Context, **params: Any) -> None:
     pyproject.toml under [tool.pbdd].
     """
     options = _options(params)
-    ctx.exit(execute(options, warmup=ctx.obj))
+    ctx.exit(execute(options))
 
 
 def _options(params: dict[str, Any]) -> RunOptions:
@@ -292,13 +288,13 @@ def _options(params: dict[str, Any]) -> RunOptions:
 
 
 # -- the run ---------------------------------------------------------------------------
-def execute(options: RunOptions, warmup: PoolWarmup | None = None) -> int:
-    """Run with ``options``; ``warmup``: a pool start begun from the command line."""
+def execute(options: RunOptions) -> int:
+    """Run with ``options``; the exit code."""
     color = color_wanted(options.no_color, options.verbosity)
     live = sys.stdout.isatty() and not os.environ.get("CI")
     reporter = ConsoleReporter(options.verbosity, color=color, parallel=options.parallel, live=live)
     try:
-        return _execute(options, reporter, warmup)
+        return _select_and_run(options, reporter)
     except PbddError as error:
         click.echo(f"Error: {error.format_message()}", err=True)
         return error.exit_code
@@ -339,37 +335,7 @@ def _order(
     return longest_first(items), store
 
 
-def _execute(
-    options: RunOptions, reporter: ConsoleReporter, early: PoolWarmup | None = None
-) -> int:
-    warmup = _warm_up(options, early)
-    try:
-        if warmup is not None:
-            warmup.start()  # (started already if it is the early one)
-        return _select_and_run(options, reporter, warmup)
-    finally:
-        if warmup is not None:
-            warmup.close()  # what the run did not use (an error, one scenario...)
-
-
-def _warm_up(options: RunOptions, early: PoolWarmup | None) -> PoolWarmup | None:
-    """The pool's manager and first workers, started while this process loads the suite:
-    ``early`` if the command line's guess fits the options, else started now."""
-    wanted = not options.dry_run and warm_up_wanted(options.processes, options.start_method)
-    if early is not None:
-        if wanted and early.fits(options.start_method, options.processes):
-            return early
-        early.close()
-    if not wanted:
-        return None  # not even the warm-up's imports
-    from .warmup import PoolWarmup
-
-    return PoolWarmup(options.start_method, options.processes)
-
-
-def _select_and_run(
-    options: RunOptions, reporter: ConsoleReporter, warmup: PoolWarmup | None
-) -> int:
+def _select_and_run(options: RunOptions, reporter: ConsoleReporter) -> int:
     suite = load_features(options.paths)
     for warning in suite.warnings:
         reporter.notice(f"Warning: {warning}")
@@ -385,7 +351,7 @@ def _select_and_run(
     recorder = None if options.dry_run else coverage_support.start(coverage_settings)
     try:
         return _load_and_run(
-            options, reporter, items, step_files, terrain, coverage_settings, history_store, warmup
+            options, reporter, items, step_files, terrain, coverage_settings, history_store
         )
     finally:
         coverage_support.finish(recorder)
@@ -413,13 +379,9 @@ def _load_and_run(
     terrain: Path | None,
     coverage_settings: coverage_support.CoverageSettings | None,
     history_store: Any,
-    warmup: PoolWarmup | None = None,
 ) -> int:
     processes = min(options.processes, len(items))
     spec_for = _spec_factory(options, step_files, terrain, coverage_settings)
-    if warmup is not None and processes > 1 and not options.dry_run:
-        # the early workers import the suite while this process does and runs before.all
-        warmup.send_specs(processes, lambda worker_id, run_dir: spec_for(worker_id, run_dir, None))
     import_suite(step_files, terrain)
     for old, new in STEPS.replaced:
         reporter.notice(
@@ -483,7 +445,7 @@ def _load_and_run(
 
     if processes > 1:
         _import_in_background(_modules_for_the_end(options, history_store))
-        outcome = _run_pool(options, items, processes, spec_for, on_result, reporter, warmup)
+        outcome = _run_pool(options, items, processes, spec_for, on_result, reporter)
         hook_failures.extend(outcome.hook_failures)
         interrupted = outcome.interrupted or outcome.killed
         all_workers_failed = outcome.all_workers_failed
@@ -681,10 +643,9 @@ def _run_pool(
     options: RunOptions,
     items: Sequence[WorkItem],
     processes: int,
-    spec_for: Callable[[int, Path, dict[str, Any] | None], Any],
+    spec_for: Callable[[int, Path, dict[str, Any]], Any],
     on_result: Any,
     reporter: ConsoleReporter,
-    warmup: PoolWarmup | None = None,
 ) -> Any:
     from .pool import WorkerPool
     from .world import world
@@ -710,7 +671,6 @@ def _run_pool(
         chunking=not options.max_scenarios_per_worker,
         on_result=on_result,
         on_notice=reporter.notice,
-        warmup=warmup,
     )
     return pool.run(items)
 
@@ -720,16 +680,15 @@ def _spec_factory(
     step_files: Sequence[Path],
     terrain: Path | None,
     coverage_settings: coverage_support.CoverageSettings | None,
-) -> Callable[[int, Path, dict[str, Any] | None], Any]:
-    """What makes a worker's spec: ``(worker id, run directory, world state)``, where a
-    world state of None makes an early worker's first spec (the whole one follows)."""
+) -> Callable[[int, Path, dict[str, Any]], Any]:
+    """What makes a worker's spec: ``(worker id, run directory, world state)``."""
     from .worker import WorkerSpec
 
     parent_pid = os.getpid()
     cwd = os.getcwd()
     files = tuple(str(path) for path in step_files)
 
-    def spec_for(worker_id: int, run_dir: Path, state: dict[str, Any] | None) -> WorkerSpec:
+    def spec_for(worker_id: int, run_dir: Path, state: dict[str, Any]) -> WorkerSpec:
         return WorkerSpec(
             worker_id=worker_id,
             port_number=options.worker_port(worker_id),
@@ -741,12 +700,10 @@ def _spec_factory(
             artifacts_dir=options.artifacts_dir,
             log_path=str(run_dir / f"worker-{worker_id}.log"),
             stack_path=str(run_dir / f"worker-{worker_id}.stack"),
-            world_state=state or {},
+            world_state=state,
             max_scenarios=options.max_scenarios_per_worker,
             slow_step_warning=options.slow_step_warning,
             coverage=coverage_settings,
-            start_method=options.start_method,
-            world_state_follows=state is None,
         )
 
     return spec_for
@@ -838,12 +795,8 @@ def history_merge(inputs: tuple[str, ...], output: str) -> None:
     )
 
 
-def main(argv: Sequence[str] | None = None, warmup: PoolWarmup | None = None) -> None:
-    """Console-script entry point: ``pbdd [PATHS]... [OPTIONS]`` or ``pbdd history ...``.
-
-    ``warmup``: the pool start that ``__main__`` began from a look at the command line
-    (it also ends it, whatever happens here).
-    """
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point: ``pbdd [PATHS]... [OPTIONS]`` or ``pbdd history ...``."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["history"]:
         history_command.main(args[1:], prog_name="pbdd history")
@@ -855,4 +808,4 @@ def main(argv: Sequence[str] | None = None, warmup: PoolWarmup | None = None) ->
     except UsageError as error:
         click.echo(f"Error: {error.format_message()}", err=True)
         sys.exit(error.exit_code)
-    run_command.main(args, prog_name="pbdd", default_map=default_map, obj=warmup)
+    run_command.main(args, prog_name="pbdd", default_map=default_map)
