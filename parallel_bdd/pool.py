@@ -1,14 +1,15 @@
 """The worker pool: a SyncManager's queues, worker processes, crashes, timeouts, Ctrl-C.
 
-Called by ``cli.py`` in the parent for ``-p N`` with N > 1. Starts the workers
+Called by ``session.py`` in the parent for ``-p N`` with N > 1. Starts the workers
 (``worker.main``), feeds them the scheduler's order through a shared queue (dynamic pull),
 and turns everything that can happen to a worker into result records: a worker that dies
 mid-scenario makes that scenario *errored* (``--requeue-crashed N``: re-run up to N more
 times, each time on a fresh worker) and is replaced; a scenario over ``--timeout`` gets its
 worker's stack in the report before the worker is killed and replaced.
 
-Ctrl-C: the parent's SIGINT handler only records the press (an exception unwinding
-through a manager proxy call would leave the proxy out of step and lose queue items).
+Ctrl-C: the parent's SIGINT handler only records the press (``interrupts.Interrupts``: an
+exception unwinding through a manager proxy call would leave the proxy out of step and
+lose queue items).
 The first press stops dispatch and lets running scenarios finish within the grace period;
 the second press (or the grace running out) kills every worker's process group.
 
@@ -39,6 +40,7 @@ from typing import Any
 
 from . import messages as m
 from .board import Board
+from .interrupts import Interrupts
 from .manager import PoolManager, launch_manager, new_queues
 from .messages import HookFailure, ScenarioResult, WorkerEvent, WorkItem
 from .process_start import new_run_dir, sigint_blocked, start_context, usable_cores
@@ -92,34 +94,6 @@ class _Slot:
     notes: list[str] = field(default_factory=list)  # warnings about the running scenario
     ahead: list[str] = field(default_factory=list)  # taken, no result yet; [0] is running
     batch_at: float = 0.0  # when its before.batch started ("batch"); "ready" once it ended
-
-
-class Interrupts:
-    """Counts Ctrl-C presses; the handler never raises (see module docstring)."""
-
-    def __init__(self) -> None:
-        self.presses = 0
-        self.first_at = 0.0
-        self._previous: Any = None
-        self._installed = False
-
-    def _handler(self, signum: int, frame: Any) -> None:
-        self.presses += 1
-        if self.presses == 1:
-            self.first_at = time.monotonic()
-
-    def __enter__(self) -> Interrupts:
-        try:
-            self._previous = signal.signal(signal.SIGINT, self._handler)
-            self._installed = True
-        except ValueError:  # not the main thread (embedded use): no Ctrl-C handling
-            self._installed = False
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._installed:
-            signal.signal(signal.SIGINT, self._previous)
-            self._installed = False
 
 
 class WorkerPool:

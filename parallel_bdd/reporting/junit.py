@@ -1,8 +1,9 @@
 """JUnit XML report (``--junit-xml PATH``, lettuce's ``--with-xunit --xunit-file``).
 
-Called by ``cli.py`` in the parent once the run is over, with every result record in file
-order; never by a worker. Imports only the standard library and ``messages``: nothing from
-``cli``, ``pool``, ``worker`` or the other reporters.
+Called through ``reporting.registry`` by ``session.py`` in the parent once the run is over,
+with every result record in file order; never by a worker. Imports only the standard
+library, ``files`` and ``messages``: nothing from ``cli``, ``session``, ``pool``, ``worker``
+or the other reporters.
 
 The flavour is the one Jenkins, GitLab, pytest and ``junitparser`` read (the Jenkins xunit
 "junit-10" schema, Maven Surefire's rerun elements included):
@@ -60,6 +61,7 @@ import socket
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from parallel_bdd.files import write_atomically
 from parallel_bdd.messages import (
@@ -80,6 +82,9 @@ from parallel_bdd.reporting.records import (
     strip_ansi,
     verdict,
 )
+
+if TYPE_CHECKING:
+    from parallel_bdd.reporting.registry import FinishedRun
 
 __all__ = ["write_junit_xml", "xml_safe"]
 
@@ -118,6 +123,11 @@ def write_junit_xml(
     lines = ["<?xml version='1.0' encoding='utf-8'?>\n"]
     _render_report(lines, records, wall_time=wall_time, suite_name=suite_name)
     write_atomically(Path(path), "".join(lines).encode("utf-8"))
+
+
+def write(path: str, report: FinishedRun) -> None:
+    """The registry's entry point (``reporting.registry``): ``--junit-xml PATH``."""
+    write_junit_xml(path, report.records, wall_time=report.wall_time)
 
 
 def _escaped(text: str) -> str:
