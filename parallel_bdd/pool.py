@@ -67,7 +67,6 @@ def describe_exit(code: int | None) -> str:
 
 @dataclass
 class PoolOutcome:
-    results: list[ScenarioResult] = field(default_factory=list)  # every attempt, in order
     hook_failures: list[HookFailure] = field(default_factory=list)
     not_run: list[str] = field(default_factory=list)
     interrupted: bool = False
@@ -283,7 +282,7 @@ class _Run:
                 os.killpg(pid, signal.SIGKILL)
             self.cleaned.add(pid)
             return
-        import psutil  # only here: a worker that ended by itself never needs it (20 ms)
+        import psutil  # only here: a worker that ended by itself never needs it
 
         descendants: list[psutil.Process] = []
         with contextlib.suppress(psutil.Error):
@@ -345,13 +344,11 @@ class _Run:
             and not self.stopping
         ):
             # --retry / @retry(N): report this attempt and queue the scenario again
-            self.outcome.results.append(result)
             self.pool.on_result(result)
             self.attempts[scenario_id] = attempt + 1
             self.queue((item,))
             return
         self.remaining.discard(scenario_id)
-        self.outcome.results.append(result)
         self.pool.on_result(result)
         if scenario_id == self.serial_in_flight:
             self.serial_in_flight = ""
@@ -558,7 +555,6 @@ class _Run:
             if retry:
                 result = self.errored_result(slot, reason, self.log_tail(slot))
                 slot.running, slot.ahead = "", []
-                self.outcome.results.append(result)
                 self.pool.on_result(result)
                 self.attempts[item.scenario_id] = attempt + 1
                 slot.assigned = item

@@ -29,7 +29,6 @@ class ScenarioTimeout(Exception):
 
 @dataclass
 class SerialOutcome:
-    results: list[ScenarioResult] = field(default_factory=list)  # every attempt
     hook_failures: list[HookFailure] = field(default_factory=list)
     interrupted: bool = False
 
@@ -78,7 +77,6 @@ def run_serial(
                         result = _timed_out(result, timeout)
                     if attempt > 1:
                         result = dataclasses.replace(result, attempt=attempt)
-                    outcome.results.append(result)
                     on_result(result)
                     if interrupts.presses == 1:
                         on_notice(
