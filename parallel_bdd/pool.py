@@ -140,8 +140,8 @@ class WorkerPool:
             run = _Run(self, items, processes, outcome)
             finished = False
             try:
-                # Started like the workers, with the run's start method: a fork would
-                # inherit what the suite and before.all opened.
+                # the manager first, with the run's start method: each worker gets its
+                # queues as arguments when it starts
                 run.manager = PoolManager(ctx=self.context)  # shut down however far it got
                 launch_manager(run.manager)
                 run.work_queue, run.event_queue = new_queues(run.manager)
