@@ -1,9 +1,7 @@
 """Shared memory the pool reads without a message: which scenario each worker runs now.
 
-Made by ``warmup.PoolWarmup`` (or by ``pool.py`` when nothing warmed up) before the first
-worker starts, handed to every worker, which writes it (``worker.py``), and read by the
-pool. The warm-up makes it before anything else of the run is imported, so it imports
-only what starting a process needs anyway.
+Made by ``pool.py`` before the first worker starts, handed to every worker, which writes it
+(``worker.py``), and read by the pool. Imports nothing from the package at run time.
 """
 
 from __future__ import annotations

@@ -1,44 +1,31 @@
-"""The ``pbdd`` command: options → load → select → order → run → report → history.
+"""The ``pbdd`` command line: click options into a ``RunOptions``, and the subcommands.
 
-Entry point of the console script and ``python -m parallel_bdd``; the only module that
-talks to the user's terminal besides ``reporting``. Catches ``PbddError`` once and exits
-with its code. Runs ``@before.all``/``@after.all`` here, in the parent.
+Entry point of the console script and ``python -m parallel_bdd`` (through ``__main__``).
+``pbdd [PATHS]... [OPTIONS]`` runs a suite: this module only parses, ``session.py`` runs.
+``pbdd history`` and ``pbdd history merge`` are subcommands of the same click group. No
+worker imports this module.
 """
 
 from __future__ import annotations
 
-import gc
-import importlib
 import os
 import random
-import signal
-import sys
-import threading
-import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 import click
 
-from . import __version__, coverage_support
-from . import messages as m
+from . import __version__
 from .config import DEFAULT_BASE_PORT, RunOptions, find_pyproject, load_pyproject
-from .discovery import find_step_files, import_suite, terrain_file
-from .errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PbddError, UsageError
-from .handover import WorldHandover, run_before_all
-from .hooks import HOOKS
-from .loader import load_features
-from .messages import HookFailure, ScenarioResult, WorkItem
-from .model import total_from_results
-from .pool_request import warm_up_wanted
-from .registry import STEPS, AmbiguousMatch
-from .reporting.console import ConsoleReporter, color_wanted, plural
-
-if TYPE_CHECKING:
-    from .warmup import PoolWarmup
+from .errors import PbddError, UsageError
+from .history import DEFAULT_PATH
+from .reporting.console import plural
+from .reporting.registry import FORMATS
+from .session import run_session
 
 START_METHODS = ("spawn", "forkserver", "fork")
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+Decorated = TypeVar("Decorated", bound=Callable[..., Any])
 
 
 class ProcessesType(click.ParamType):
@@ -73,7 +60,55 @@ class ShardType(click.ParamType):
             self.fail(error.message)
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def _report_options(command: Decorated) -> Decorated:
+    """One ``--<format> PATH`` option per report file format (``reporting.registry``)."""
+    for report in reversed(FORMATS):
+        command = click.option(
+            f"--{report.name}",
+            report.key,
+            type=click.Path(dir_okay=False),
+            default=None,
+            help=report.help,
+        )(command)
+    return command
+
+
+class _PbddError(click.ClickException):
+    """A ``PbddError`` found while parsing, shown as click shows its errors."""
+
+    def __init__(self, error: PbddError) -> None:
+        super().__init__(error.format_message())
+        self.exit_code = error.exit_code
+
+
+class _RunUnlessSubcommand(click.Group):
+    """``pbdd history ...`` is a subcommand; anything else (paths, options, nothing at all)
+    is a run: ``run_command`` with the ``[tool.pbdd]`` defaults of pyproject.toml."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] in self.commands:
+            return super().parse_args(ctx, args)
+        ctx.meta["pbdd.run_args"] = list(args)
+        return []
+
+    def invoke(self, ctx: click.Context) -> Any:
+        run_args = ctx.meta.pop("pbdd.run_args", None)
+        if run_args is None:
+            return super().invoke(ctx)
+        # its own context, not a child of this one: its usage line is "pbdd [OPTIONS]..."
+        run_ctx = run_command.make_context(
+            ctx.info_name, run_args, default_map=_pyproject_defaults()
+        )
+        with run_ctx:
+            return run_command.invoke(run_ctx)
+
+
+@click.group(cls=_RunUnlessSubcommand, name="pbdd", context_settings=CONTEXT)
+def pbdd() -> None:
+    """Run Gherkin suites in parallel (``pbdd [PATHS]... [OPTIONS]``), or a subcommand."""
+
+
+@click.command(name="run", context_settings=CONTEXT)
 @click.argument("paths", nargs=-1)
 @click.option(
     "-p",
@@ -131,19 +166,7 @@ class ShardType(click.ParamType):
     show_default=True,
     help="Seconds running scenarios get to finish after Ctrl-C.",
 )
-@click.option(
-    "--junit-xml",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Write a JUnit XML report here.",
-)
-@click.option(
-    "--junit-family",
-    type=click.Choice(["xunit2", "pbdd"]),
-    default="xunit2",
-    show_default=True,
-    help="xunit2: valid against the JUnit schema; pbdd: adds file, line and properties.",
-)
+@_report_options
 @click.option("--with-xunit", is_flag=True, help="lettuce's flag: JUnit XML to --xunit-file.")
 @click.option(
     "--xunit-file",
@@ -152,15 +175,16 @@ class ShardType(click.ParamType):
     help="lettuce's option (default lettucetests.xml).",
 )
 @click.option(
-    "--cucumber-json",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Write a Cucumber JSON report here.",
+    "--junit-family",
+    type=click.Choice(["xunit2", "pbdd"]),
+    default="xunit2",
+    show_default=True,
+    help="xunit2: valid against the JUnit schema; pbdd: adds file, line and properties.",
 )
 @click.option(
     "--history",
     "history_path",
-    default=".scenarios",
+    default=DEFAULT_PATH,
     show_default=True,
     help="The scenario duration history file.",
 )
@@ -251,14 +275,21 @@ def run_command(ctx: click.Context, **params: Any) -> None:
     directory, plus terrain.py in the current directory. Defaults can be set in
     pyproject.toml under [tool.pbdd].
     """
-    options = _options(params)
-    ctx.exit(execute(options, warmup=ctx.obj))
+    ctx.exit(run_session(_options(params)).exit_code)
+
+
+def _pyproject_defaults() -> dict[str, Any]:
+    """``[tool.pbdd]`` of ./pyproject.toml as the run command's default map."""
+    try:
+        return load_pyproject(find_pyproject(), [p.name for p in run_command.params if p.name])
+    except UsageError as error:
+        raise _PbddError(error) from None
 
 
 def _options(params: dict[str, Any]) -> RunOptions:
-    junit = params["junit_xml"]
-    if params["with_xunit"] or params["xunit_file"]:
-        junit = junit or params["xunit_file"] or "lettucetests.xml"
+    paths = {report.key: params[report.key] for report in FORMATS}
+    if params["with_xunit"] or params["xunit_file"]:  # lettuce's JUnit options
+        paths["junit_xml"] = paths["junit_xml"] or params["xunit_file"] or "lettucetests.xml"
     seed = params["seed"]
     random_order = params["random_order"] or seed is not None
     if random_order and seed is None:
@@ -276,9 +307,8 @@ def _options(params: dict[str, Any]) -> RunOptions:
         seed=seed,
         timeout=params["timeout"],
         grace=params["grace"],
-        junit_xml=junit,
+        reports=tuple((key, path) for key, path in paths.items() if path),
         junit_family=params["junit_family"],
-        cucumber_json=params["cucumber_json"],
         history=params["history_path"],
         no_history=params["no_history"],
         rerun_failed=params["rerun_failed"],
@@ -300,495 +330,13 @@ def _options(params: dict[str, Any]) -> RunOptions:
     )
 
 
-# -- the run ---------------------------------------------------------------------------
-def execute(options: RunOptions, warmup: PoolWarmup | None = None) -> int:
-    """Run with ``options``; ``warmup``: a pool start begun from the command line."""
-    color = color_wanted(options.no_color, options.verbosity)
-    live = sys.stdout.isatty() and not os.environ.get("CI")
-    reporter = ConsoleReporter(options.verbosity, color=color, parallel=options.parallel, live=live)
-    try:
-        return _execute(options, reporter, warmup)
-    except PbddError as error:
-        click.echo(f"Error: {error.format_message()}", err=True)
-        return error.exit_code
-    except KeyboardInterrupt:
-        # Ctrl-C outside the pool's and the serial run's own handling (loading, before.all)
-        click.echo("Interrupted: nothing more was run.", err=True)
-        return EXIT_INTERRUPTED
-
-
-def _order(
-    items: list[WorkItem], options: RunOptions, reporter: ConsoleReporter
-) -> tuple[list[WorkItem], Any]:
-    """Estimates from history, --rerun-failed, --shard, then the dispatch order."""
-    from .history import HistoryStore
-    from .scheduler import longest_first, shard, with_estimates
-
-    entries: dict[str, Any] = {}
-    store = None
-    if not options.no_history:
-        store = HistoryStore(options.history)
-        entries = store.load()
-        for warning in store.warnings:
-            reporter.notice(f"Warning: {warning}")
-    if options.rerun_failed:
-        failed = {
-            key
-            for key, entry in entries.items()
-            if entry.status in (m.FAILED, m.ERRORED, m.AMBIGUOUS, m.UNDEFINED)
-        }
-        items = [item for item in items if item.scenario_id in failed]
-    items = with_estimates(items, entries)
-    if options.shard is not None:
-        items = shard(items, *options.shard)
-    if options.random:
-        shuffled = list(items)
-        random.Random(options.seed).shuffle(shuffled)
-        return shuffled, store
-    return longest_first(items), store
-
-
-def _execute(
-    options: RunOptions, reporter: ConsoleReporter, early: PoolWarmup | None = None
-) -> int:
-    warmup = _warm_up(options, early)
-    try:
-        if warmup is not None:
-            warmup.start()  # (started already if it is the early one)
-        return _select_and_run(options, reporter, warmup)
-    finally:
-        if warmup is not None:
-            warmup.close()  # what the run did not use (an error, one scenario...)
-
-
-def _warm_up(options: RunOptions, early: PoolWarmup | None) -> PoolWarmup | None:
-    """The pool's manager and first workers, started while this process loads the suite:
-    ``early`` if the command line's guess fits the options, else started now."""
-    wanted = not options.dry_run and warm_up_wanted(options.processes, options.start_method)
-    if early is not None:
-        if wanted and early.fits(options.start_method, options.processes):
-            return early
-        early.close()
-    if not wanted:
-        return None  # not even the warm-up's imports
-    from .warmup import PoolWarmup
-
-    return PoolWarmup(options.start_method, options.processes)
-
-
-def _select_and_run(
-    options: RunOptions, reporter: ConsoleReporter, warmup: PoolWarmup | None
-) -> int:
-    suite = load_features(options.paths)
-    for warning in suite.warnings:
-        reporter.notice(f"Warning: {warning}")
-    from .filter import parse_indexes, select
-
-    indexes = parse_indexes(options.scenario_indexes) if options.scenario_indexes else None
-    items = select(suite.items, tags=options.tags, names=options.names, indexes=indexes)
-    items, history_store = _order(items, options, reporter)
-
-    step_files = find_step_files(suite.suite_dirs)
-    terrain = terrain_file()
-    coverage_settings = _coverage_settings(options)
-    recorder = None if options.dry_run else coverage_support.start(coverage_settings)
-    try:
-        return _load_and_run(
-            options, reporter, items, step_files, terrain, coverage_settings, history_store, warmup
-        )
-    finally:
-        coverage_support.finish(recorder)
-        if recorder is not None and coverage_settings is not None:
-            text, _ = coverage_support.combine_and_report(coverage_settings, options.coverage_html)
-            click.echo()
-            click.echo(text)
-            if options.coverage_html:
-                click.echo(f"HTML coverage report: {options.coverage_html}/index.html")
-
-
-def _coverage_settings(options: RunOptions) -> coverage_support.CoverageSettings | None:
-    if not options.coverage:
-        return None
-    return coverage_support.CoverageSettings(
-        data_file=os.path.abspath(".coverage"), sources=options.coverage_sources
-    )
-
-
-def _load_and_run(
-    options: RunOptions,
-    reporter: ConsoleReporter,
-    items: list[WorkItem],
-    step_files: list[Path],
-    terrain: Path | None,
-    coverage_settings: coverage_support.CoverageSettings | None,
-    history_store: Any,
-    warmup: PoolWarmup | None = None,
-) -> int:
-    processes = min(options.processes, len(items))
-    spec_for = _spec_factory(options, step_files, terrain, coverage_settings)
-    if warmup is not None and processes > 1 and not options.dry_run:
-        # the early workers import the suite while this process does and runs before.all
-        warmup.send_specs(processes, lambda worker_id, run_dir: spec_for(worker_id, run_dir, None))
-    import_suite(step_files, terrain)
-    for old, new in STEPS.replaced:
-        reporter.notice(
-            f"Warning: step pattern {new.pattern!r} defined twice; {new.location} replaces "
-            f"{old.location}"
-        )
-
-    if options.dry_run:
-        return _dry_run(items, reporter)
-    if not items:
-        click.echo(
-            "No scenario selected: nothing ran, so nothing passed "
-            "(check the paths, -t tags, -n names, file:line or --rerun-failed).",
-            err=True,
-        )
-        return EXIT_FAILED
-
-    # The suite stays loaded for the whole run: frozen, a full garbage collection no longer
-    # walks it (with 2,000 scenarios one such walk at the end of a run took about 40 ms).
-    gc.freeze()
-    reporter.start(len(items), processes, options.seed)
-    started = time.perf_counter()
-    try:
-        handover = run_before_all()
-    except Exception as error:  # a user's hook: report, do not run
-        from .runner import describe_error, format_user_traceback
-
-        reporter.hook_failures(
-            [HookFailure("before.all", describe_error(error), format_user_traceback(error))]
-        )
-        click.echo("Error: before.all failed; nothing ran.", err=True)
-        return EXIT_USAGE
-
-    by_id = {item.scenario_id: item for item in items}
-    results: dict[str, ScenarioResult] = {}  # the final attempt of each scenario
-    attempts: dict[str, list[ScenarioResult]] = {}  # every attempt, for the reports
-    hook_failures: list[HookFailure] = []
-    interrupted = False
-    all_workers_failed = False
-
-    left_estimate = [sum(item.estimate for item in items)]
-    failures = [0]
-
-    def on_result(result: ScenarioResult) -> None:
-        previous = results.get(result.scenario_id)
-        retried = previous is not None
-        results[result.scenario_id] = result
-        attempts.setdefault(result.scenario_id, []).append(result)
-        item = by_id[result.scenario_id]
-        reporter.scenario_finished(item, result)
-        if not retried:
-            left_estimate[0] -= item.estimate
-        failures[0] += result.failed - (previous.failed if previous is not None else 0)
-        reporter.progress(
-            len(results),
-            len(items),
-            failures[0],
-            time.perf_counter() - started,
-            max(0.0, left_estimate[0]) / processes,
-        )
-
-    if processes > 1:
-        _import_in_background(_modules_for_the_end(options, history_store))
-        outcome = _run_pool(
-            options, items, processes, spec_for, on_result, reporter, handover, warmup
-        )
-        hook_failures.extend(outcome.hook_failures)
-        interrupted = outcome.interrupted or outcome.killed
-        all_workers_failed = outcome.all_workers_failed
-    else:
-        from .serial import run_serial
-
-        serial = run_serial(
-            items,
-            base_port=options.base_port,
-            artifacts_dir=options.artifacts_dir,
-            timeout=options.timeout,
-            retries=options.retries,
-            failfast=options.failfast,
-            slow_step_warning=options.slow_step_warning,
-            on_result=on_result,
-            on_notice=reporter.notice,
-        )
-        hook_failures.extend(serial.hook_failures)
-        interrupted = serial.interrupted
-    wall_time = time.perf_counter() - started
-    with _LateInterrupts(reporter) as late:
-        code = _finish_run(
-            options,
-            reporter,
-            items,
-            results,
-            attempts,
-            hook_failures,
-            wall_time,
-            processes,
-            interrupted or late.pressed,
-            all_workers_failed,
-            history_store,
-            late,
-        )
-    return EXIT_INTERRUPTED if late.pressed else code
-
-
-def _modules_for_the_end(options: RunOptions, history_store: Any) -> list[str]:
-    """What the end of a pooled run imports lazily for these options."""
-    modules = []
-    if history_store is not None:
-        modules.append("filelock")
-    if options.junit_xml:
-        modules.append(f"{__package__}.reporting.junit")
-    if options.cucumber_json:
-        modules.append(f"{__package__}.reporting.cucumber_json")
-    return modules
-
-
-def _import_in_background(modules: Sequence[str]) -> None:
-    """Import ``modules`` while the parent waits on the workers, not after they finish.
-
-    The parent is idle during a pooled run and every moment after it is added to the wall
-    time; the import lock makes a later ``import`` of the same module wait, not repeat it.
-    """
-
-    def load() -> None:
-        for name in modules:
-            try:
-                importlib.import_module(name)
-            except Exception:
-                pass  # the real import at the end reports it
-
-    if modules:
-        threading.Thread(target=load, name="pbdd-import-reports", daemon=True).start()
-
-
-class _LateInterrupts:
-    """Ctrl-C after the scenarios ran: after.all, the report and the history still happen.
-
-    The first press is recorded (the run then exits 130); a second one stops at once.
-    """
-
-    def __init__(self, reporter: ConsoleReporter) -> None:
-        self.reporter = reporter
-        self.pressed = 0
-        self._previous: Any = None
-
-    def _handler(self, signum: int, frame: Any) -> None:
-        self.pressed += 1
-        if self.pressed > 1:
-            raise KeyboardInterrupt
-        self.reporter.notice(
-            "Interrupted: finishing after.all, the report and the history "
-            "(press Ctrl-C again to stop at once)"
-        )
-
-    def __enter__(self) -> _LateInterrupts:
-        self._previous = signal.signal(signal.SIGINT, self._handler)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        signal.signal(signal.SIGINT, self._previous)
-
-
-def _finish_run(
-    options: RunOptions,
-    reporter: ConsoleReporter,
-    items: list[WorkItem],
-    results: dict[str, ScenarioResult],
-    attempts: dict[str, list[ScenarioResult]],
-    hook_failures: list[HookFailure],
-    wall_time: float,
-    processes: int,
-    interrupted: bool | int,
-    all_workers_failed: bool,
-    history_store: Any,
-    late: _LateInterrupts,
-) -> int:
-    """after.all, the console report, JUnit/Cucumber JSON, the history; the exit code."""
-
-    in_file_order = sorted(items, key=lambda item: item.order)
-    records = [
-        (item, results.get(item.scenario_id) or ScenarioResult(item.scenario_id, m.NOT_RUN))
-        for item in in_file_order
-    ]
-    # the reports show every attempt of a retried scenario (flaky ones included)
-    report_records = [
-        (item, attempt)
-        for item in in_file_order
-        for attempt in attempts.get(item.scenario_id)
-        or [ScenarioResult(item.scenario_id, m.NOT_RUN)]
-    ]
-    total = total_from_results(records)
-    total.time_elapsed = wall_time
-    total.interrupted = bool(interrupted)
-    try:
-        HOOKS.call("after", "all", total)
-    except Exception as error:
-        from .runner import describe_error, format_user_traceback
-
-        hook_failures.append(
-            HookFailure("after.all", describe_error(error), format_user_traceback(error))
-        )
-
-    reporter.failures(records)
-    reporter.hook_failures(hook_failures)
-    interrupted = interrupted or late.pressed
-    reason = "Interrupted" if interrupted else ("--failfast" if options.failfast else "")
-    reporter.summary(
-        records, total, wall_time=wall_time, processes=processes, interrupted_reason=reason
-    )
-    reporter.flaky(records, attempts)
-    _write_reports(options, report_records, wall_time, reporter)
-    if history_store is not None:
-        store = history_store
-        store.warnings.clear()
-        store.save(result for _, result in records)
-        for warning in store.warnings:
-            reporter.notice(f"Warning: {warning}")
-
-    if interrupted:
-        return EXIT_INTERRUPTED
-    if all_workers_failed:
-        click.echo("Error: every worker failed in before.batch; nothing ran.", err=True)
-        return EXIT_USAGE
-    if total.is_success and not hook_failures:
-        return EXIT_OK
-    return EXIT_FAILED
-
-
-def _write_reports(
-    options: RunOptions,
-    records: Sequence[tuple[WorkItem, ScenarioResult]],
-    wall_time: float,
-    reporter: ConsoleReporter,
-) -> None:
-    if options.junit_xml:
-        from .reporting.junit import write_junit_xml
-
-        _guarded_write(
-            reporter,
-            options.junit_xml,
-            lambda: write_junit_xml(
-                options.junit_xml, records, wall_time=wall_time, family=options.junit_family
-            ),
-        )
-    if options.cucumber_json:
-        from .reporting.cucumber_json import write_cucumber_json
-
-        _guarded_write(
-            reporter,
-            options.cucumber_json,
-            lambda: write_cucumber_json(options.cucumber_json, records),
-        )
-
-
-def _guarded_write(reporter: ConsoleReporter, path: str, write: Any) -> None:
-    try:
-        write()
-    except OSError as error:
-        reporter.notice(f"Warning: could not write {path}: {error.strerror or error}")
-
-
-def _run_pool(
-    options: RunOptions,
-    items: Sequence[WorkItem],
-    processes: int,
-    spec_for: Callable[[int, Path, WorldHandover | None], Any],
-    on_result: Any,
-    reporter: ConsoleReporter,
-    handover: WorldHandover,
-    warmup: PoolWarmup | None = None,
-) -> Any:
-    from .pool import WorkerPool
-
-    pool = WorkerPool(
-        processes=processes,
-        spec_for=lambda worker_id, run_dir: spec_for(worker_id, run_dir, handover),
-        start_method=options.start_method,
-        timeout=options.timeout,
-        grace=options.grace,
-        failfast=options.failfast,
-        requeue_crashed=options.requeue_crashed,
-        retries=options.retries,
-        dist=options.dist,
-        chunking=not options.max_scenarios_per_worker,
-        on_result=on_result,
-        on_notice=reporter.notice,
-        warmup=warmup,
-    )
-    return pool.run(items)
-
-
-def _spec_factory(
-    options: RunOptions,
-    step_files: Sequence[Path],
-    terrain: Path | None,
-    coverage_settings: coverage_support.CoverageSettings | None,
-) -> Callable[[int, Path, WorldHandover | None], Any]:
-    """What makes a worker's spec: ``(worker id, run directory, world state)``, where a
-    world state of None makes an early worker's first spec (the whole one follows)."""
-    from .worker import WorkerSpec
-
-    parent_pid = os.getpid()
-    cwd = os.getcwd()
-    files = tuple(str(path) for path in step_files)
-
-    def spec_for(worker_id: int, run_dir: Path, state: WorldHandover | None) -> WorkerSpec:
-        return WorkerSpec(
-            worker_id=worker_id,
-            port_number=options.worker_port(worker_id),
-            parent_pid=parent_pid,
-            cwd=cwd,
-            sys_path=tuple(sys.path),  # as it is now: before.all may have changed it
-            step_files=files,
-            terrain=str(terrain) if terrain else None,
-            artifacts_dir=options.artifacts_dir,
-            log_path=str(run_dir / f"worker-{worker_id}.log"),
-            stack_path=str(run_dir / f"worker-{worker_id}.stack"),
-            world_state=state or WorldHandover({}),
-            max_scenarios=options.max_scenarios_per_worker,
-            slow_step_warning=options.slow_step_warning,
-            coverage=coverage_settings,
-            start_method=options.start_method,
-            world_state_follows=state is None,
-        )
-
-    return spec_for
-
-
-def _dry_run(items: Sequence[WorkItem], reporter: ConsoleReporter) -> int:
-    """List the dispatch order with estimates, and every undefined or ambiguous step."""
-    click.echo(f"{plural(len(items), 'scenario')} in dispatch order (estimated seconds):")
-    problems: dict[str, str] = {}
-    for position, item in enumerate(items, 1):
-        click.echo(f"{position:5d}. {item.estimate:8.2f}  {item.scenario_id}  # {item.location}")
-        for step in item.steps:
-            try:
-                match = STEPS.find_match(step.keyword, step.text)
-            except AmbiguousMatch as ambiguity:
-                problems.setdefault(f"{item.feature.path}:{step.line}", f"ambiguous: {ambiguity}")
-                continue
-            if match is None:
-                problems.setdefault(
-                    f"{item.feature.path}:{step.line}", f'undefined: "{step.sentence.strip()}"'
-                )
-    if problems:
-        click.echo()
-        click.echo(f"{plural(len(problems), 'step')} would not run:")
-        for where, what in problems.items():
-            click.echo(f"  {where}: {what}")
-        return EXIT_FAILED
-    return EXIT_OK
-
-
 # -- pbdd history ----------------------------------------------------------------------
-@click.group(
+@pbdd.group(
     name="history",
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-@click.option("--history", "history_path", default=".scenarios", show_default=True)
+@click.option("--history", "history_path", default=DEFAULT_PATH, show_default=True)
 @click.option(
     "-p",
     "--processes",
@@ -826,7 +374,7 @@ def history_command(
 @click.option(
     "-o",
     "--output",
-    default=".scenarios",
+    default=DEFAULT_PATH,
     show_default=True,
     help="Where to write the merged history.",
 )
@@ -843,21 +391,7 @@ def history_merge(inputs: tuple[str, ...], output: str) -> None:
     )
 
 
-def main(argv: Sequence[str] | None = None, warmup: PoolWarmup | None = None) -> None:
-    """Console-script entry point: ``pbdd [PATHS]... [OPTIONS]`` or ``pbdd history ...``.
-
-    ``warmup``: the pool start that ``__main__`` began from a look at the command line
-    (it also ends it, whatever happens here).
-    """
-    args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["history"]:
-        history_command.main(args[1:], prog_name="pbdd history")
-        return
-    try:
-        default_map = load_pyproject(
-            find_pyproject(), [p.name for p in run_command.params if p.name]
-        )
-    except UsageError as error:
-        click.echo(f"Error: {error.format_message()}", err=True)
-        sys.exit(error.exit_code)
-    run_command.main(args, prog_name="pbdd", default_map=default_map, obj=warmup)
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point: ``pbdd [PATHS]... [OPTIONS]`` or ``pbdd history ...``
+    (``argv``: the arguments; the process's own by default)."""
+    pbdd.main(None if argv is None else list(argv), prog_name="pbdd")

@@ -1,7 +1,8 @@
 """Run options: the parsed command line, and defaults from ``pyproject.toml`` ``[tool.pbdd]``.
 
-Called by ``cli.py``. Flags given on the command line win over the file; a key the
-command does not know is an error naming it.
+Called by ``cli.py`` (which fills a ``RunOptions`` from click's parameters) and read by
+``session.py``. Flags given on the command line win over the file; a key the command does
+not know is an error naming it. Imports only ``errors`` and ``history``'s default path.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UsageError
+from .history import DEFAULT_PATH
 
 DEFAULT_BASE_PORT = 8181
 # [tool.pbdd] keys that read better than the command's internal parameter names
@@ -22,6 +24,8 @@ KEY_ALIASES = {"history": "history_path", "random": "random_order", "tag": "tags
 
 @dataclass
 class RunOptions:
+    """One run, as the command line and pyproject.toml ask for it."""
+
     paths: tuple[str, ...] = ()
     processes: int = 1
     verbosity: int = 2
@@ -34,10 +38,11 @@ class RunOptions:
     seed: int | None = None
     timeout: float = 0.0
     grace: float = 10.0
-    junit_xml: str | None = None
-    junit_family: str = "xunit2"
-    cucumber_json: str | None = None
-    history: str = ".scenarios"
+    # (format, path) for each report file to write, in ``reporting.registry.FORMATS``
+    # order; the format is its option's parameter name, e.g. ("junit_xml", "out.xml")
+    reports: tuple[tuple[str, str], ...] = ()
+    junit_family: str = "xunit2"  # reporting.junit.FAMILIES
+    history: str = DEFAULT_PATH
     no_history: bool = False
     rerun_failed: bool = False
     shard: tuple[int, int] | None = None

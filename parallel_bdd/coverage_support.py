@@ -1,8 +1,8 @@
 """``--coverage``: every process that runs suite code records, the parent combines.
 
-``start`` is called by ``cli.py`` in the parent (before the suite's files are imported, so
+``start`` is called by ``session.py`` in the parent (before the suite's files are imported, so
 their module-level lines count) and by ``worker.py`` in every worker; ``finish`` by both
-when their share is done; ``combine_and_report`` by ``cli.py`` after the run. Uses
+when their share is done; ``combine_and_report`` by ``session.py`` after the run. Uses
 coverage.py's parallel mode: each process writes ``.coverage.<host>.<pid>.<random>``
 next to the combined ``.coverage`` file. Imports nothing from cli or reporting.
 """

@@ -1,6 +1,6 @@
 """Finding and importing a suite's Python files (step definitions, hooks, terrain.py).
 
-Called by ``cli.py`` in the parent and by ``worker.py`` in every worker, with the same
+Called by ``session.py`` in the parent and by ``worker.py`` in every worker, with the same
 list of files so both processes register the same steps and hooks. Imports nothing from
 cli or reporting, and nothing that parses features.
 

@@ -1,20 +1,19 @@
 """Every error pbdd reports to a user, and the exit code each one means.
 
 Raised anywhere in the parent (loader, registry, config, history); caught once in
-``cli.py``, which prints ``Error: <message>`` and exits with ``exit_code``. The message
-comes out of ``format_message`` with every password masked (``masking.py``). A worker never
-raises these across the process boundary: its failures travel as result records.
+``session.py`` (a run) or ``cli.py`` (while parsing, ``pbdd history merge``), which print
+``Error: <message>`` and exit with ``exit_code``. The message comes out of
+``format_message`` with every password masked (``masking.py``). A worker never raises
+these across the process boundary: its failures travel as result records.
 
     PbddError (exit 2)              base: a message that quotes the bad value
     ├── UsageError (exit 2)         a bad option or argument
-    ├── SuiteError (exit 2)         the suite cannot be loaded: file:line when known
-    │   ├── GherkinSyntaxError      a feature file does not parse
-    │   ├── StepLoadError           a step file does not import, a bad @step regex
-    │   └── AmbiguousStepError      reported by --strict-ambiguity and the dry run
-    └── Interrupted (exit 130)      Ctrl-C
+    └── SuiteError (exit 2)         the suite cannot be loaded: file:line when known
+        ├── GherkinSyntaxError      a feature file does not parse
+        └── StepLoadError           a step file does not import, a bad @step regex
 
-``HistoryWarning`` is not raised at the user: the history store collects it and the
-run goes on.
+A history file that cannot be read is no error: the history store collects a warning and
+the run goes on. Ctrl-C is no error either: a run that stops for it exits 130.
 """
 
 from __future__ import annotations
@@ -61,15 +60,3 @@ class GherkinSyntaxError(SuiteError):
 
 class StepLoadError(SuiteError):
     """A step file that fails to import, or a step definition that cannot be used."""
-
-
-class AmbiguousStepError(SuiteError):
-    """Several step definitions match one step equally well."""
-
-
-class Interrupted(PbddError):
-    exit_code = EXIT_INTERRUPTED
-
-
-class HistoryWarning(UserWarning):
-    """The history file could not be read or written; the run goes on without it."""

@@ -1,6 +1,6 @@
 """Selecting scenarios: lettuce's ``-t`` tags, cucumber tag expressions, ``-n`` names.
 
-Called by ``cli.py`` in the parent, after loading and before scheduling.
+Called by ``session.py`` in the parent, after loading and before scheduling.
 
 ``-t`` values follow lettuce exactly: with no ``-t`` everything runs; a scenario runs if
 any plain ``-t tag`` names one of its tags (an OR that wins over exclusions, as in

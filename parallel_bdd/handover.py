@@ -1,6 +1,6 @@
 """What ``@before.all`` leaves on ``world``, handed to the workers of a parallel run.
 
-``cli.py`` runs ``before.all`` in the parent through ``run_before_all``, which notes what
+``session.py`` runs ``before.all`` in the parent through ``run_before_all``, which notes what
 each hook set on ``world``; ``worker.py`` calls ``remake_in_worker`` before ``before.batch``.
 Imports nothing from cli or reporting.
 

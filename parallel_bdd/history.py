@@ -1,9 +1,9 @@
 """The ``.scenarios`` history file: how long each scenario took, so the next run starts the
 slowest first.
 
-Called by ``cli.py`` in the parent only: once before a run (``HistoryStore.load``, fed to
-``scheduler.with_estimates``), once after it (``HistoryStore.save`` with every result), and by
-``pbdd history merge`` (``merge_files``). A worker never touches the file. Imports nothing
+Called in the parent only: by ``session.py`` once before a run (``HistoryStore.load``, fed
+to ``scheduler.with_estimates``) and once after it (``HistoryStore.save`` with every result),
+and by ``cli.py`` for ``pbdd history`` and ``pbdd history merge`` (``merge_files``). A worker never touches the file. Imports nothing
 from ``cli`` or ``reporting``.
 
 File format (JSON, UTF-8, one scenario per line so that a diff or a grep stays readable)::
@@ -83,8 +83,8 @@ class HistoryEntry:
     last_run: str  # ISO-8601 UTC timestamp
 
     def as_json(self) -> str:
-        """The entry as the file holds it: the JSON object of its fields (``json.dumps``'s
-        text, written out directly: half the time for a file of thousands of entries)."""
+        """The entry as the file holds it: the JSON object of its fields, the text
+        ``json.dumps`` would give, written out directly."""
         return (
             f'{{"duration": {round(self.duration, 6)!r}, "status": {_encode(self.status)}, '
             f'"runs": {self.runs}, "last_run": {_encode(self.last_run)}}}'

@@ -1,7 +1,7 @@
 """Hook points: ``@before.each_scenario``, ``@after.batch`` and the rest of lettuce's list.
 
 Users register hooks through ``before``/``after`` (from ``parallel_bdd`` or ``lettuce``);
-``runner.py`` (in a worker or the serial run) and ``cli.py`` (``all`` hooks, in the
+``runner.py`` (in a worker or the serial run) and ``session.py`` (``all`` hooks, in the
 parent) call them through ``HOOKS.call``. Imports nothing from cli or reporting.
 """
 

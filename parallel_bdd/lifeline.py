@@ -1,15 +1,12 @@
 """Parent-death detection for the processes pbdd starts: the manager and every worker.
 
 Imported by ``worker.py`` and by the SyncManager's server process (``manager.launch_manager``
-passes it ``manager_initializer``), so it imports as little as possible: starting the
-manager means importing this module in a fresh interpreter. Imports nothing else from the
-package.
+passes it ``manager_initializer``), so it imports as little as possible: a spawned manager
+imports this module in a fresh interpreter. Imports nothing else from the package.
 """
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import os
 import signal
 import threading
@@ -61,12 +58,8 @@ def watch_parent(parent_pid: int, on_orphaned: Any) -> None:
     threading.Thread(target=watch, name="pbdd-parent-watch", daemon=True).start()
 
 
-def manager_initializer(parent_pid: int, inherited: tuple[int, ...] = ()) -> None:
-    """Runs in the SyncManager's server process: survive Ctrl-C, die with the parent,
-    close the ``inherited`` file descriptors (a forked manager's copies of the parent's)."""
-    for descriptor in inherited:
-        with contextlib.suppress(OSError):
-            os.close(descriptor)
+def manager_initializer(parent_pid: int) -> None:
+    """Runs in the SyncManager's server process: survive Ctrl-C, die with the parent."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     try:
@@ -77,7 +70,3 @@ def manager_initializer(parent_pid: int, inherited: tuple[int, ...] = ()) -> Non
     except (OSError, AttributeError):
         pass  # not Linux: the watchdog thread below still covers it
     watch_parent(parent_pid, lambda: os._exit(1))
-    # Registered last, so it runs first of the exit handlers, after multiprocessing has
-    # removed the manager's socket and temporary directory: the manager holds nothing
-    # worth a teardown of its interpreter, about 20 ms of CPU just when the workers end.
-    atexit.register(os._exit, 0)

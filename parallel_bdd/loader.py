@@ -1,6 +1,6 @@
 """Parse ``.feature`` files with gherkin-official into ``WorkItem`` records.
 
-Called by ``cli.py`` in the parent only: workers never parse features, they receive the
+Called by ``session.py`` in the parent only: workers never parse features, they receive the
 compiled scenarios as plain data. Imports nothing from cli, reporting or worker code.
 
 Lettuce-only inputs that existing suites contain are accepted unchanged, each with one

@@ -124,9 +124,9 @@ _Record = TypeVar("_Record")
 
 
 def updated(record: _Record, **changes: Any) -> _Record:
-    """``dataclasses.replace`` for a frozen record, five times faster: its fields copied with
-    ``changes``, ``__init__`` not run again. Every scenario is copied twice before a run
-    (its place in the selection, its estimate), so with 10,000 scenarios this counts."""
+    """``dataclasses.replace`` for a frozen record without running ``__init__`` again: its
+    fields copied with ``changes``. Every scenario is copied twice before a run (its place
+    in the selection, its estimate)."""
     fields = record.__dataclass_fields__  # type: ignore[attr-defined]
     unknown = changes.keys() - fields.keys()
     if unknown:
@@ -217,9 +217,9 @@ def pack(records: tuple[Any, ...]) -> bytes:
     """Records pickled once, by whoever sends them through the manager.
 
     The manager unpickles what it is given and pickles it again for the receiver; bytes
-    pass through it at the cost of a copy, where a chunk of work items or results costs
-    it about 10 µs per record each way: CPU time taken from the workers on a busy
-    machine, and a wait for every worker whose request queues behind it.
+    pass through it at the cost of a copy, where unpickling and pickling every record
+    would take CPU time from the workers on a busy machine, and make every worker whose
+    request queues behind it wait.
     """
     return pickle.dumps(records, protocol=pickle.HIGHEST_PROTOCOL)
 

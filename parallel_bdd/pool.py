@@ -1,14 +1,15 @@
 """The worker pool: a SyncManager's queues, worker processes, crashes, timeouts, Ctrl-C.
 
-Called by ``cli.py`` in the parent for ``-p N`` with N > 1. Starts the workers
+Called by ``session.py`` in the parent for ``-p N`` with N > 1. Starts the workers
 (``worker.main``), feeds them the scheduler's order through a shared queue (dynamic pull),
 and turns everything that can happen to a worker into result records: a worker that dies
 mid-scenario makes that scenario *errored* (``--requeue-crashed N``: re-run up to N more
 times, each time on a fresh worker) and is replaced; a scenario over ``--timeout`` gets its
 worker's stack in the report before the worker is killed and replaced.
 
-Ctrl-C: the parent's SIGINT handler only records the press (an exception unwinding
-through a manager proxy call would leave the proxy out of step and lose queue items).
+Ctrl-C: the parent's SIGINT handler only records the press (``interrupts.Interrupts``: an
+exception unwinding through a manager proxy call would leave the proxy out of step and
+lose queue items).
 The first press stops dispatch and lets running scenarios finish within the grace period;
 the second press (or the grace running out) kills every worker's process group.
 
@@ -39,10 +40,11 @@ from typing import Any
 
 from . import messages as m
 from .board import Board
+from .interrupts import Interrupts
 from .manager import PoolManager, launch_manager, new_queues
 from .messages import HookFailure, ScenarioResult, WorkerEvent, WorkItem
+from .process_start import new_run_dir, sigint_blocked, start_context, usable_cores
 from .scheduler import queue_entries, retries_for, serial_tag
-from .warmup import PoolWarmup, new_run_dir, sigint_blocked, start_context, usable_cores
 from .worker import MANAGER_GONE, WorkerSpec
 from .worker import main as worker_main
 
@@ -65,7 +67,6 @@ def describe_exit(code: int | None) -> str:
 
 @dataclass
 class PoolOutcome:
-    results: list[ScenarioResult] = field(default_factory=list)  # every attempt, in order
     hook_failures: list[HookFailure] = field(default_factory=list)
     not_run: list[str] = field(default_factory=list)
     interrupted: bool = False
@@ -94,34 +95,6 @@ class _Slot:
     batch_at: float = 0.0  # when its before.batch started ("batch"); "ready" once it ended
 
 
-class Interrupts:
-    """Counts Ctrl-C presses; the handler never raises (see module docstring)."""
-
-    def __init__(self) -> None:
-        self.presses = 0
-        self.first_at = 0.0
-        self._previous: Any = None
-        self._installed = False
-
-    def _handler(self, signum: int, frame: Any) -> None:
-        self.presses += 1
-        if self.presses == 1:
-            self.first_at = time.monotonic()
-
-    def __enter__(self) -> Interrupts:
-        try:
-            self._previous = signal.signal(signal.SIGINT, self._handler)
-            self._installed = True
-        except ValueError:  # not the main thread (embedded use): no Ctrl-C handling
-            self._installed = False
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._installed:
-            signal.signal(signal.SIGINT, self._previous)
-            self._installed = False
-
-
 class WorkerPool:
     def __init__(
         self,
@@ -139,12 +112,10 @@ class WorkerPool:
         on_result: Callable[[ScenarioResult], None] | None = None,
         on_notice: Callable[[str], None] | None = None,
         interrupts: Interrupts | None = None,
-        warmup: PoolWarmup | None = None,
     ) -> None:
         self.processes = processes
         self.spec_for = spec_for
         self.start_method = start_method
-        self.warmup = warmup
         self.context: Any = None  # the start method's context, once run() begins
         self.timeout = timeout
         self.grace = grace
@@ -163,35 +134,22 @@ class WorkerPool:
         if not items:
             return outcome
         processes = max(1, min(self.processes, len(items)))
-        warmup = self.warmup
-        if warmup is not None and not warmup.fits(self.start_method, processes):
-            warmup.close()
-            warmup = None
-        # the early workers' logs are there already if they got their first spec
-        self.run_dir = (
-            warmup.run_dir if warmup is not None and warmup.run_dir is not None else new_run_dir()
-        )
-        self.context = warmup.context if warmup is not None else start_context(self.start_method)
+        self.run_dir = new_run_dir()
+        self.context = start_context(self.start_method)
         with self.interrupts:
-            run = _Run(self, items, processes, outcome, warmup)
+            run = _Run(self, items, processes, outcome)
             finished = False
             try:
-                run.start_workers()  # they import the suite meanwhile
-                if warmup is not None:
-                    run.manager, queues = warmup.started_manager()
-                else:
-                    # Started like the workers: the suite is imported here by now and
-                    # before.all has run, and a fork would inherit what they opened.
-                    run.manager = PoolManager(ctx=self.context)  # shut down however far it got
-                    with sigint_blocked():
-                        launch_manager(run.manager)
-                    queues = new_queues(run.manager)
-                run.attach(queues)
+                # the manager first, with the run's start method: each worker gets its
+                # queues as arguments when it starts
+                run.manager = PoolManager(ctx=self.context)  # shut down however far it got
+                launch_manager(run.manager)
+                run.work_queue, run.event_queue = new_queues(run.manager)
+                run.start_workers()
                 outcome = run.loop()
                 finished = True
                 return outcome
             finally:
-                run.close_pipes()
                 run.shutdown_manager()
                 if not finished:
                     # An error ended the loop (a closed terminal, say): the workers find
@@ -199,8 +157,6 @@ class WorkerPool:
                     # They go before their run directory does, which one still starting
                     # would otherwise find missing.
                     run.wind_down()
-                if warmup is not None:
-                    warmup.close()
                 shutil.rmtree(self.run_dir, ignore_errors=True)  # worker logs, stack dumps
 
 
@@ -213,24 +169,17 @@ class _Run:
         items: Sequence[WorkItem],
         processes: int,
         outcome: PoolOutcome,
-        warmup: PoolWarmup | None = None,
     ) -> None:
         self.pool = pool
-        self.warmup = warmup
         self.items = items
         self.outcome = outcome
         self.manager: Any = None  # the pool's PoolManager, set before it starts
-        self.work_queue: Any = None  # set by attach() once the manager is up
+        self.work_queue: Any = None  # set once the manager is up, before any worker starts
         self.event_queue: Any = None
-        self.pipes: list[Any] = []  # to the first workers, which start before the manager
         # Read by workers before each scenario of a queue entry: stops a chunk midway on
         # Ctrl-C or --failfast without a manager round trip per scenario.
-        if warmup is not None:
-            self.stop_flag: Any = warmup.stop_flag
-            self.board = warmup.board
-        else:
-            self.stop_flag = pool.context.RawValue("b", 0)
-            self.board = Board.for_slots(pool.context, processes)
+        self.stop_flag: Any = pool.context.RawValue("b", 0)
+        self.board = Board.for_slots(pool.context, processes)
         self.by_order = {item.order: item.scenario_id for item in items}
         self.serial_pending: list[WorkItem] = []  # @serial scenarios, handed out one at a time
         self.serial_in_flight = ""
@@ -257,18 +206,8 @@ class _Run:
         late; started one per core, the first ones are ready early and begin the longest
         scenarios while the next ones start. Pool time lost to starting is the sum of the
         workers' start delays, so staggering shortens the run. One core is left to the
-        manager, which the pool starts next. After a warm-up, the manager and one worker
-        per core (``warmup.early_workers``) are running already, and the loop's ``top_up``
-        starts the others.
+        manager, which answers the workers' first calls meanwhile.
         """
-        if self.warmup is not None:
-            # the first workers and the manager started while the parent loaded the suite
-            for slot, (process, pipe) in zip(self.slots, self.warmup.hand_over(len(self.slots))):
-                self.adopt(slot, process)
-                with contextlib.suppress(OSError):  # it died already: the loop reports it
-                    pipe.send(self.pool.spec_for(slot.worker_id, self.pool.run_dir))
-                self.pipes.append(pipe)  # the queues follow once attach()ed
-            return
         for slot in self.slots[: max(1, min(len(self.slots), self.cores - 1))]:
             self.start_worker(slot)
 
@@ -294,39 +233,19 @@ class _Run:
             self.start_worker(slot)
             overdue = False
 
-    def attach(self, queues: tuple[Any, Any]) -> None:
-        """The manager is up: hand its queues to the workers waiting for them."""
-        self.work_queue, self.event_queue = queues
-        for connection in self.pipes:
-            try:
-                connection.send((self.work_queue, self.event_queue))
-            except OSError:
-                pass  # that worker died already; the loop notices and reports it
-        self.close_pipes()
-
     def shutdown_manager(self) -> None:
         shutdown = getattr(self.manager, "shutdown", None)  # only once it has started
         if shutdown is not None:
             shutdown()  # a Finalize: runs once however often it is called
-
-    def close_pipes(self) -> None:
-        for connection in self.pipes:
-            connection.close()
-        self.pipes = []
 
     def start_worker(self, slot: _Slot) -> None:
         spec = self.pool.spec_for(slot.worker_id, self.pool.run_dir)
         self.board.leave(slot.worker_id)
         if slot.assigned is not None:
             spec = dataclasses.replace(spec, first_item=slot.assigned)
-        queues: Any = (self.work_queue, self.event_queue)
-        if self.work_queue is None:
-            receiver, sender = self.pool.context.Pipe(duplex=False)
-            queues = receiver
-            self.pipes.append(sender)
         process = self.pool.context.Process(
             target=worker_main,
-            args=(spec, queues, self.stop_flag, self.board),
+            args=(spec, (self.work_queue, self.event_queue), self.stop_flag, self.board),
             name=f"pbdd-worker-{slot.worker_id}",
         )
         with sigint_blocked():
@@ -363,7 +282,7 @@ class _Run:
                 os.killpg(pid, signal.SIGKILL)
             self.cleaned.add(pid)
             return
-        import psutil  # only here: a worker that ended by itself never needs it (20 ms)
+        import psutil  # only here: a worker that ended by itself never needs it
 
         descendants: list[psutil.Process] = []
         with contextlib.suppress(psutil.Error):
@@ -425,13 +344,11 @@ class _Run:
             and not self.stopping
         ):
             # --retry / @retry(N): report this attempt and queue the scenario again
-            self.outcome.results.append(result)
             self.pool.on_result(result)
             self.attempts[scenario_id] = attempt + 1
             self.queue((item,))
             return
         self.remaining.discard(scenario_id)
-        self.outcome.results.append(result)
         self.pool.on_result(result)
         if scenario_id == self.serial_in_flight:
             self.serial_in_flight = ""
@@ -638,7 +555,6 @@ class _Run:
             if retry:
                 result = self.errored_result(slot, reason, self.log_tail(slot))
                 slot.running, slot.ahead = "", []
-                self.outcome.results.append(result)
                 self.pool.on_result(result)
                 self.attempts[item.scenario_id] = attempt + 1
                 slot.assigned = item

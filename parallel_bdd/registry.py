@@ -1,7 +1,7 @@
 """Step definitions: the ``@step`` and ``@steps`` decorators and step matching.
 
 User step files call ``step``/``steps`` at import; ``runner.py`` calls
-``STEPS.find_match`` for every step it runs, and the dry run in ``cli.py`` uses it to list
+``STEPS.find_match`` for every step it runs, and the dry run (``reporting/dry_run.py``) uses it to list
 undefined and ambiguous steps. Imports nothing from cli or reporting.
 
 Matching follows lettuce: ``re.search`` with ``re.IGNORECASE`` against the sentence as

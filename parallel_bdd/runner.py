@@ -1,6 +1,6 @@
 """Run scenarios in this process: a ``Batch`` is one worker's share of the work.
 
-Called by ``worker.py`` inside each worker and by ``cli.py`` for a serial run (``-p 1``),
+Called by ``worker.py`` inside each worker and by ``serial.py`` for a serial run (``-p 1``),
 so the parallel path never drifts from the serial one. Produces ``ScenarioResult``
 records (plain data) and never prints to the terminal: a scenario's stdout, stderr and
 log records are captured into its result. Imports nothing from cli or reporting.

@@ -1,9 +1,9 @@
 """Ordering and sharding policies: which scenario the workers pull first, and which CI machine
 runs which scenarios.
 
-Called in the parent by ``cli.py`` (estimates from the history, ``--shard I/N``, the policy for
-``--random``) and by ``pool.py`` (the queue order, ``--dist feature`` groups); the history
-report uses ``shard`` and ``predicted_makespan`` for its predictions. Pure functions of
+Called in the parent by ``session.py`` (estimates from the history, ``--shard I/N``, the
+longest-first order) and by ``pool.py`` (the queue entries, ``--dist feature`` groups); the
+history report uses ``shard`` and ``predicted_makespan`` for its predictions. Pure functions of
 ``WorkItem`` records and history entries: no I/O, no processes. Imports nothing from ``cli``,
 ``reporting``, ``pool`` or ``worker``.
 
@@ -11,19 +11,13 @@ Why longest first: workers pull from one queue, so the run ends when the last wo
 A long scenario picked up late keeps one worker busy while the others idle; started first, it
 overlaps with the short ones. Greedy longest-first list scheduling is within 4/3 of the best
 possible makespan, and costs one sort.
-
-Policies follow pytest-xdist's schedulers: each one is a small object with the same method
-(``order``), chosen by name with ``get_policy``; the module-level functions are the entry
-points the rest of the package calls.
 """
 
 from __future__ import annotations
 
 import heapq
-import random
 import re
 from collections.abc import Mapping, Sequence
-from typing import Protocol
 
 from parallel_bdd.errors import UsageError
 from parallel_bdd.history import HistoryEntry
@@ -54,8 +48,8 @@ def with_estimates(
 
 
 def _median(values: list[float]) -> float:
-    """``statistics.median``, without its import (``fractions``, ``decimal``: 8 ms of the
-    parent's CPU on the way to the first scenario)."""
+    """``statistics.median``, without its import (``fractions``, ``decimal``) on the way to
+    the first scenario."""
     ordered = sorted(values)
     middle = len(ordered) // 2
     if len(ordered) % 2:
@@ -166,67 +160,11 @@ def _check_shard(index: int, total: int, text: str) -> None:
         )
 
 
-class SchedulingPolicy(Protocol):
-    """The order in which the workers pull the scenarios."""
-
-    name: str
-
-    def order(self, items: Sequence[WorkItem]) -> list[WorkItem]: ...
-
-
-class LongestFirst:
-    """The default: the longest estimated scenarios first (see the module docstring)."""
-
-    name = "longest"
-
-    def order(self, items: Sequence[WorkItem]) -> list[WorkItem]:
-        return longest_first(items)
-
-
-class FileOrder:
-    """File order, as lettuce runs a suite; for a suite whose scenarios depend on it."""
-
-    name = "file"
-
-    def order(self, items: Sequence[WorkItem]) -> list[WorkItem]:
-        return file_order(items)
-
-
-class RandomOrder:
-    """``--random``: a shuffled order that ``--seed`` reproduces, to flush out dependencies."""
-
-    name = "random"
-
-    def __init__(self, seed: int | None = None) -> None:
-        self.seed = seed if seed is not None else random.SystemRandom().randrange(2**32)
-
-    def order(self, items: Sequence[WorkItem]) -> list[WorkItem]:
-        shuffled = file_order(items)
-        random.Random(self.seed).shuffle(shuffled)
-        return shuffled
-
-
-POLICY_NAMES = ("longest", "file", "random")
-
-
-def get_policy(name: str = "longest", *, seed: int | None = None) -> SchedulingPolicy:
-    """The policy called ``name``; ``seed`` only matters to ``random``."""
-    if name == "longest":
-        return LongestFirst()
-    if name == "file":
-        return FileOrder()
-    if name == "random":
-        return RandomOrder(seed)
-    raise UsageError(
-        f"order '{name}': unknown scheduling policy (choose one of {', '.join(POLICY_NAMES)})"
-    )
-
-
 # -- queue entries -------------------------------------------------------------------------
 CHUNK_TARGET_SECONDS = 0.05  # with history: group scenarios shorter than this together
 # With history a chunk holds at most CHUNK_TARGET_SECONDS of known work, so its size only
-# caps how many messages a suite of near-instant scenarios costs (2,000 no-op scenarios
-# at -p 2 ran about 0.07 s faster with 100 than with 25). Without history a chunk is a
+# caps how many messages a suite of near-instant scenarios costs (bench/RESULTS.md has
+# the measurements behind 100). Without history a chunk is a
 # guess: kept smaller, so that slow scenarios in it cannot hold one worker for long.
 CHUNK_MAX = 100
 UNKNOWN_CHUNK_MAX = 25

@@ -1,6 +1,6 @@
 """``-p 1``: the worker's code (``runner.Batch``) in the parent process.
 
-Called by ``cli.py``. Adds what the pool does for workers, done in-process: Ctrl-C once
+Called by ``session.py``. Adds what the pool does for workers, done in-process: Ctrl-C once
 finishes the running scenario, twice stops at once; ``--timeout`` raises inside the
 hung step (so its traceback shows where it hung) and reports the scenario as errored;
 ``--retry``/``@retry(N)`` run a failed scenario again; ``--slow-step-warning``. Imports
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import messages as m
+from .interrupts import Interrupts
 from .messages import HookFailure, ScenarioResult, WorkItem
 from .runner import Batch, set_worker_world
 from .scheduler import retries_for
@@ -28,7 +29,6 @@ class ScenarioTimeout(Exception):
 
 @dataclass
 class SerialOutcome:
-    results: list[ScenarioResult] = field(default_factory=list)  # every attempt
     hook_failures: list[HookFailure] = field(default_factory=list)
     interrupted: bool = False
 
@@ -47,26 +47,21 @@ def run_serial(
 ) -> SerialOutcome:
     set_worker_world(0, base_port, artifacts_dir)
     outcome = SerialOutcome()
-    presses = [0]
+    interrupts = Interrupts(raise_after=1)  # the second press stops at once
     fired = [False]
-
-    def on_sigint(signum: int, frame: Any) -> None:
-        presses[0] += 1
-        if presses[0] > 1:
-            raise KeyboardInterrupt
 
     def on_alarm(signum: int, frame: Any) -> None:
         fired[0] = True
         raise ScenarioTimeout(f"the scenario ran past --timeout {timeout:g} s")
 
-    previous_int = signal.signal(signal.SIGINT, on_sigint)
+    interrupts.install()
     previous_alarm = signal.signal(signal.SIGALRM, on_alarm) if timeout else None
     batch = Batch(0, capture_fds=True)
     watchdog = SlowStepWatchdog(batch, slow_step_warning)
     try:
         if batch.start():
             for item in items:
-                if presses[0]:
+                if interrupts.presses:
                     break
                 attempt = 1
                 while True:
@@ -82,9 +77,8 @@ def run_serial(
                         result = _timed_out(result, timeout)
                     if attempt > 1:
                         result = dataclasses.replace(result, attempt=attempt)
-                    outcome.results.append(result)
                     on_result(result)
-                    if presses[0] == 1:
+                    if interrupts.presses == 1:
                         on_notice(
                             "Interrupted: stopping after the running scenario "
                             "(press Ctrl-C again to stop at once)"
@@ -92,7 +86,7 @@ def run_serial(
                     again = (
                         result.status in (m.FAILED, m.ERRORED, m.AMBIGUOUS)
                         and attempt <= retries_for(item, retries)
-                        and not presses[0]
+                        and not interrupts.presses
                     )
                     if not again:
                         break
@@ -102,13 +96,13 @@ def run_serial(
                     break
         batch.finish()
     except KeyboardInterrupt:
-        presses[0] = max(presses[0], 2)
+        interrupts.presses = max(interrupts.presses, 2)
     finally:
         watchdog.stop()
-        signal.signal(signal.SIGINT, previous_int)
+        interrupts.restore()
         if previous_alarm is not None:
             signal.signal(signal.SIGALRM, previous_alarm)
-    outcome.interrupted = presses[0] > 0
+    outcome.interrupted = interrupts.presses > 0
     outcome.hook_failures = list(batch.failures)
     return outcome
 

@@ -5,15 +5,14 @@ the leader of its own process group, so the terminal's Ctrl-C reaches the parent
 the parent can kill a worker together with every server and browser it started. It
 watches its parent and kills its own group if the parent disappears (no orphans).
 
-``SlowStepWatchdog`` is also used by ``cli.py`` for a serial run (``-p 1``), which runs the
-same ``Batch`` in the parent.
+``SlowStepWatchdog`` is also used by ``serial.py`` for a serial run (``-p 1``), which runs
+the same ``Batch`` in the parent.
 
-Imports nothing from cli or reporting.
+Imports nothing from cli, session or reporting.
 """
 
 from __future__ import annotations
 
-import atexit
 import faulthandler
 import os
 import pickle
@@ -64,10 +63,6 @@ class WorkerSpec:
     slow_step_warning: float = 0.0  # seconds; 0: no warning
     first_item: WorkItem | None = None  # a crashed scenario re-run on this fresh worker first
     coverage: CoverageSettings | None = None  # --coverage: record in this worker too
-    start_method: str = "spawn"  # how the pool starts workers (see _exit_without_teardown)
-    # An early worker's first spec, sent before before.all: it imports the suite, then
-    # waits for the whole spec (``PoolWarmup.send_specs``).
-    world_state_follows: bool = False
 
 
 def _kill_own_group() -> None:
@@ -123,23 +118,10 @@ def _safe_traceback(error: BaseException) -> str:
 class _Channel:
     """Events to the parent; never raises (a dead manager means the parent is going away)."""
 
-    def __init__(self, queues: Any, worker_id: int) -> None:
-        self._queues = queues
+    def __init__(self, queues: tuple[Any, Any], worker_id: int) -> None:
+        self.event_queue = queues[1]  # (work queue, event queue)
         self.worker_id = worker_id
         self.broken = False
-
-    def queues(self) -> tuple[Any, Any]:
-        """(work queue, event queue). The first workers start before the manager does and
-        get them through a pipe once it is up: the manager's start-up then overlaps the
-        workers' (imports, before.batch) instead of preceding it."""
-        if not isinstance(self._queues, tuple):
-            # exit 1: the parent went away before the queues existed
-            self._queues = _receive(self._queues, exit_code=1)
-        return self._queues
-
-    @property
-    def event_queue(self) -> Any:
-        return self.queues()[1]
 
     def send(self, kind: str, **fields: Any) -> None:
         if self.broken:
@@ -283,59 +265,22 @@ def _run_one(batch: Batch, item: WorkItem) -> ScenarioResult:
 
 
 def main(
-    spec: WorkerSpec | None,
-    queues: Any,
+    spec: WorkerSpec,
+    queues: tuple[Any, Any],
     stop_flag: Any = None,
     board: Board | None = None,
 ) -> None:
     """Worker entry point (the target of ``multiprocessing.Process``).
 
-    ``spec`` is None for the workers that ``warmup.PoolWarmup`` starts while the parent
-    still loads the suite. Their pipe brings a first spec to import the suite with (sent
-    before ``before.all``; a run without it sends the whole spec at once), then the whole
-    spec, then the queues.
+    ``queues`` are the pool's (work queue, event queue) in its SyncManager; ``stop_flag``
+    is set by the parent on Ctrl-C or ``--failfast``; ``board`` is where this worker
+    says which scenario it runs now.
     """
     _detach_from_terminal()
-    if spec is None:
-        spec = _receive(queues)
     _work(spec, queues, stop_flag, board)
-    if spec.start_method == "spawn":
-        _exit_without_teardown()
 
 
-def _exit_without_teardown() -> None:
-    """End a worker that ``spawn`` started, once its work is done, as ``fork`` does.
-
-    A spawned interpreter ends like a script: the exit handlers, then the teardown of
-    every module and object, about 30 ms of CPU with pbdd's modules alone and more with a
-    suite's, spent by all the workers at once while the parent waits for them to end.
-    Workers that ``fork`` or ``forkserver`` started end with ``os._exit`` anyway (and
-    their inherited exit handlers are not theirs to run). The exit handlers still run
-    here (the suite's, logging's, multiprocessing's); while a thread the suite started
-    and did not make a daemon still runs, the normal exit waits for it as before.
-    """
-    this = threading.current_thread()
-    if any(not t.daemon and t is not this and t.is_alive() for t in threading.enumerate()):
-        return
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (AttributeError, OSError, ValueError):
-            pass
-    os._exit(0)
-
-
-def _receive(pipe: Any, exit_code: int = 0) -> Any:
-    """The next thing the parent sends an early worker on its pipe; if the pipe is closed
-    instead, exit (with 0 by default: the run ended before it needed this worker)."""
-    try:
-        return pipe.recv()
-    except (EOFError, OSError):
-        os._exit(exit_code)
-
-
-def _work(spec: WorkerSpec, queues: Any, stop_flag: Any, board: Board | None) -> None:
+def _work(spec: WorkerSpec, queues: tuple[Any, Any], stop_flag: Any, board: Board | None) -> None:
     watch_parent(spec.parent_pid, _kill_own_group)
     _redirect_output(spec.log_path)
     # Fatal signals (SIGSEGV...) dump every thread into the log, which the pool quotes in
@@ -354,11 +299,7 @@ def _work(spec: WorkerSpec, queues: Any, stop_flag: Any, board: Board | None) ->
         )
     except PbddError as error:
         import_failure = HookFailure("import", error.format_message(), "", spec.worker_id)
-    if spec.world_state_follows:
-        # An early worker imported the suite while the parent did; its whole spec comes
-        # once before.all has run there: the world state, and sys.path as the hook left it.
-        spec = _receive(queues)
-        sys.path[:] = list(spec.sys_path)
+    work_queue = queues[0]
     channel = _Channel(queues, spec.worker_id)
 
     def report_failure(failure: HookFailure) -> None:
@@ -405,7 +346,7 @@ def _work(spec: WorkerSpec, queues: Any, stop_flag: Any, board: Board | None) ->
             if not pending:
                 flush()
                 try:
-                    entry = channel.queues()[0].get()
+                    entry = work_queue.get()
                 except MANAGER_GONE:
                     break
                 if entry is None:

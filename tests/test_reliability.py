@@ -689,9 +689,8 @@ def test_max_scenarios_per_worker_recycles_workers_with_a_fresh_before_batch(sui
 # -- the end of a run ----------------------------------------------------------------------
 @pytest.mark.parametrize("start_method", ["spawn", "forkserver"])
 def test_workers_end_with_their_exit_handlers_run_and_their_threads_finished(suite, start_method):
-    # A worker ends without the interpreter's teardown once its work is done; whatever
-    # a suite left to run at exit still runs: atexit handlers in every worker, and a
-    # thread that is not a daemon (here only in worker 0: worker 1 takes the quick way).
+    # Whatever a suite left to run at a worker's exit still runs: atexit handlers in every
+    # worker, and a thread that is not a daemon (here only in worker 0).
     suite.feature("work.feature", feature("Work", [(f"s{i}", "I pass") for i in range(4)]))
     suite.steps(TOOLKIT)
     suite.steps(
@@ -780,7 +779,7 @@ def test_a_closed_output_ends_the_run_quietly_with_every_worker(suite):
 
 
 def test_a_parallel_run_leaves_no_temporary_directory_behind(suite, tmp_path):
-    # the manager, too, ends without its interpreter's teardown, after its own clean-up
+    # the manager removes its socket's directory, the pool its workers' log directory
     suite.feature("work.feature", feature("Work", [(f"s{i}", "I pass") for i in range(4)]))
     suite.steps(TOOLKIT)
     temp = tmp_path / "temp"

@@ -15,7 +15,7 @@ from parallel_bdd.scheduler import (
     CHUNK_TARGET_SECONDS,
     UNKNOWN_CHUNK_MAX,
     feature_groups,
-    get_policy,
+    file_order,
     longest_first,
     parse_shard,
     predicted_makespan,
@@ -121,17 +121,9 @@ def test_longest_first_breaks_ties_by_file_order() -> None:
     assert ids(longest_first(items)) == ["long", "early", "late"]
 
 
-def test_policies_by_name() -> None:
+def test_file_order_is_the_order_in_the_files() -> None:
     items = suite([1.0, 5.0, 3.0])
-    assert ids(get_policy("longest").order(items)) == ["s1", "s2", "s0"]
-    assert ids(get_policy("file").order(list(reversed(items)))) == ["s0", "s1", "s2"]
-    many = suite([0.0] * 20)
-    first = get_policy("random", seed=7).order(many)
-    assert ids(first) == ids(get_policy("random", seed=7).order(many))
-    assert sorted(ids(first)) == sorted(ids(many))
-    assert ids(first) != ids(many)
-    with pytest.raises(UsageError, match="'fastest'"):
-        get_policy("fastest")
+    assert ids(file_order(list(reversed(items)))) == ["s0", "s1", "s2"]
 
 
 def test_feature_groups_keep_a_feature_together_longest_feature_first() -> None:

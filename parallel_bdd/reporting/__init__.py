@@ -1,4 +1,6 @@
-"""Reporters: console (lettuce style), JUnit XML, Cucumber JSON, the history report.
+"""Reporters: console (lettuce style), the report files (``registry``: JUnit XML, Cucumber
+JSON), the dry-run listing, the history report.
 
-Used by ``cli.py`` in the parent only; a worker never imports this package.
+Used by ``session.py`` and ``cli.py`` in the parent only; a worker never imports this
+package.
 """

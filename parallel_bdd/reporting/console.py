@@ -1,6 +1,6 @@
 """The terminal report, in lettuce's verbosity levels, fed one finished scenario at a time.
 
-Called by ``cli.py`` in the parent (from the pool's result callback, or after each
+Called by ``session.py`` in the parent (from the pool's result callback, or after each
 scenario of a serial run). Each scenario's block is printed whole when it finishes, so
 output from parallel workers never interleaves. Never imported by a worker.
 

@@ -1,8 +1,9 @@
 """Cucumber JSON report (``--cucumber-json PATH``) for cucumber report tools.
 
-Called by ``cli.py`` in the parent once the run is over, with every result record in file
-order; never by a worker. Imports only the standard library and ``messages``: nothing from
-``cli``, ``pool``, ``worker`` or the other reporters.
+Called through ``reporting.registry`` by ``session.py`` in the parent once the run is over,
+with every result record in file order; never by a worker. Imports only the standard
+library, ``files`` and ``messages``: nothing from ``cli``, ``session``, ``pool``, ``worker``
+or the other reporters.
 
 The shape is the one cucumber-ruby and cucumber-jvm's ``json`` formatters write, which Jenkins'
 cucumber-reports, multiple-cucumber-html-reporter, cucumber-html-reporter and Xray read: a list
@@ -53,7 +54,7 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from parallel_bdd.files import write_atomically
 from parallel_bdd.messages import (
@@ -76,6 +77,9 @@ from parallel_bdd.reporting.records import (
     strip_ansi,
     verdict,
 )
+
+if TYPE_CHECKING:
+    from parallel_bdd.reporting.registry import FinishedRun
 
 __all__ = ["write_cucumber_json"]
 
@@ -104,6 +108,11 @@ def write_cucumber_json(path: str | os.PathLike[str], records: Sequence[Record])
     document = [_feature(feature_records) for feature_records in group_by_feature(records)]
     data = json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
     write_atomically(Path(path), data)
+
+
+def write(path: str, report: FinishedRun) -> None:
+    """The registry's entry point (``reporting.registry``): ``--cucumber-json PATH``."""
+    write_cucumber_json(path, report.records)
 
 
 def _feature(records: list[Record]) -> JsonDict:

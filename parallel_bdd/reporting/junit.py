@@ -1,8 +1,9 @@
 """JUnit XML report (``--junit-xml PATH``, lettuce's ``--with-xunit --xunit-file``).
 
-Called by ``cli.py`` in the parent once the run is over, with every result record in file
-order; never by a worker. Imports only the standard library and ``messages``: nothing from
-``cli``, ``pool``, ``worker`` or the other reporters.
+Called through ``reporting.registry`` by ``session.py`` in the parent once the run is over,
+with every result record in file order; never by a worker. Imports only the standard
+library, ``files`` and ``messages``: nothing from ``cli``, ``session``, ``pool``, ``worker``
+or the other reporters.
 
 Two families, as pytest's ``junit_family`` (``--junit-family``, ``junit_family`` in
 ``[tool.pbdd]``):
@@ -55,13 +56,12 @@ In both:
 Text goes through :func:`xml_safe`: ANSI escape sequences are removed and characters XML 1.0
 forbids (NUL and other C0 controls but tab/newline/return, lone surrogates, U+FFFE/U+FFFF) are
 dropped; the writer escapes the rest (``<``, ``&``, quotes) as ``xml.sax.saxutils`` would,
-without importing it (it pulls in ``urllib.request``, ``http.client`` and ``ssl``).
+without importing it (it would import ``urllib.request``, ``http.client`` and ``ssl``).
 
 The report is the bytes ``ElementTree`` would write for the same tree (indented by two
 spaces), written as lines: the frame and each test case's own lines directly, the rarer
-parts (verdicts, earlier attempts, output) from a small element class. The report is
-written after the last scenario, while the user waits, and a large suite has thousands of
-test cases: building and serialising an ``ElementTree`` for them costs more than the lines.
+parts (verdicts, earlier attempts, output) from a small element class: the report comes
+after the last scenario, so its time adds to the run's.
 """
 
 from __future__ import annotations
@@ -72,6 +72,7 @@ import socket
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from parallel_bdd.files import write_atomically
 from parallel_bdd.messages import (
@@ -93,6 +94,9 @@ from parallel_bdd.reporting.records import (
     verdict,
 )
 
+if TYPE_CHECKING:
+    from parallel_bdd.reporting.registry import FinishedRun
+
 __all__ = ["DEFAULT_FAMILY", "FAMILIES", "write_junit_xml", "xml_safe"]
 
 # the schema-valid one first: it is the default
@@ -100,8 +104,8 @@ FAMILIES = ("xunit2", "pbdd")
 DEFAULT_FAMILY = FAMILIES[0]
 
 
-# what XML 1.0 forbids, named directly: the negated class of what it allows is much slower
-# to compile, on the way to the first scenario of every run that imports this module
+# what XML 1.0 forbids, named directly: the negated class of what it allows is much
+# slower to compile
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # plain ASCII text (no escape character, nothing XML forbids) needs no cleaning at all
 _NOT_PLAIN = re.compile("[^\t\n\r\x20-\x7e]")
@@ -140,6 +144,11 @@ def write_junit_xml(
         lines, records, wall_time=wall_time, suite_name=suite_name, rich=family == "pbdd"
     )
     write_atomically(Path(path), "".join(lines).encode("utf-8"))
+
+
+def write(path: str, report: FinishedRun) -> None:
+    """The registry's entry point (``reporting.registry``): ``--junit-xml PATH``."""
+    write_junit_xml(path, report.records, wall_time=report.wall_time, family=report.junit_family)
 
 
 def _escaped(text: str) -> str:
