@@ -1,8 +1,8 @@
 """What ``@before.all`` leaves on ``world``, handed to the workers of a parallel run.
 
 ``session.py`` runs ``before.all`` in the parent through ``run_before_all``, which notes what
-each hook set on ``world``; ``worker.py`` calls ``remake_in_worker`` before ``before.batch``.
-Imports nothing from cli or reporting.
+each hook set on ``world``; in a worker, ``Batch.start`` (``runner.py``) calls
+``remake_in_worker`` before ``before.batch``. Imports nothing from cli or reporting.
 
 The rule: values that pickle are copied into every worker. A hook that set a value which
 does not pickle (a Flask test client, a database connection, a lock) runs once more in

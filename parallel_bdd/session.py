@@ -170,9 +170,10 @@ class _Session:
                 _report_coverage(coverage_settings, options.coverage_html)
 
     def ordered(self, items: list[WorkItem]) -> list[WorkItem]:
-        """Estimates from history, --rerun-failed, --shard, then the dispatch order."""
+        """Estimates from history, --rerun-failed, --shard, then the dispatch order:
+        longest first for a pool, file order for one process, shuffled for --random."""
         from .history import HistoryStore
-        from .scheduler import longest_first, shard, with_estimates
+        from .scheduler import file_order, longest_first, shard, with_estimates
 
         options = self.options
         entries: dict[str, HistoryEntry] = {}
@@ -194,6 +195,10 @@ class _Session:
             shuffled = list(items)
             random.Random(options.seed).shuffle(shuffled)
             return shuffled
+        if options.processes == 1:
+            # one process gains nothing from the order: keep the files' order, as lettuce
+            # did, so each feature's header is printed once
+            return file_order(items)
         return longest_first(items)
 
     def notice_replaced_steps(self) -> None:

@@ -219,7 +219,7 @@ def test_history_orders_longest_first_on_next_run(suite):
     }
     assert history["features/timed.feature::long"]["duration"] > 0.3
     assert history["features/timed.feature::long"]["status"] == "passed"
-    listing = suite.run("features", "--dry-run")
+    listing = suite.run("features", "--dry-run", "-p", "2")  # a pool's order
     assert listing.returncode == 0, listing.output
     order = re.findall(
         r"^\s+\d+\.\s+[\d.]+\s+features/timed.feature::(.+?)  #", listing.stdout, re.M
@@ -316,3 +316,35 @@ def test_output_blocks_never_interleave_in_parallel(suite):
         steps = re.findall(r"I print (\d+)", block)
         assert steps == [number] * 3, block
         assert set(re.findall(r"line from (\d+)", block)) <= {number}
+
+
+def test_a_serial_run_keeps_the_files_order_whatever_the_history(suite):
+    for name in ("a", "b"):
+        suite.feature(
+            f"{name}.feature",
+            f"""
+            Feature: {name.upper()}
+              Scenario: {name} quick
+                Given I wait 0.01 seconds
+              Scenario: {name} slow
+                Given I wait {0.3 if name == "b" else 0.01} seconds
+            """,
+        )
+    suite.steps(
+        """
+        import time
+        from parallel_bdd import step
+        @step(r"I wait ([\\d.]+) seconds")
+        def wait(step, seconds):
+            time.sleep(float(seconds))
+        """
+    )
+    assert suite.run("features").returncode == 0  # records b slow as the longest
+    pooled = suite.run("features", "--dry-run", "-p", "2")
+    assert re.findall(r"::(\w+ \w+)  #", pooled.stdout)[0] == "b slow"
+    serial = suite.run("features", "-v", "3", "--no-color")
+    assert serial.returncode == 0, serial.output
+    headers = re.findall(r"^Feature: (\w)", serial.stdout, re.M)
+    assert headers == ["A", "B"]  # each feature's header once, in file order
+    scenarios = re.findall(r"^  Scenario: (\w+ \w+)", serial.stdout, re.M)
+    assert scenarios == ["a quick", "a slow", "b quick", "b slow"]
