@@ -735,24 +735,40 @@ def test_a_closed_output_ends_the_run_quietly_with_every_worker(suite):
     scenarios = [(f"s{i}", "I work for 0.1 seconds") for i in range(30)]
     suite.feature("work.feature", feature("Work", scenarios))
     suite.steps(TOOLKIT)
+    # The parent imports the suite first; the first worker to import it then holds until
+    # the test releases it, which it does once the output is closed: that worker goes on
+    # starting while the run ends, whatever the machine's speed.
     suite.steps(
         """
-        import os
+        import os, time
         os.makedirs("marks", exist_ok=True)
         with open(os.path.join("marks", "imported"), "a") as f:
             f.write(f"{os.getpid()}\\n")
+        def claim(name):
+            try:
+                os.close(os.open(os.path.join("marks", name), os.O_CREAT | os.O_EXCL))
+                return True
+            except FileExistsError:
+                return False
+        if not claim("parent") and claim("held"):
+            while not os.path.exists(os.path.join("marks", "release")):
+                time.sleep(0.01)  # the suite's own wait, released by the test
         """,
         name="imports.py",
     )
 
-    def closed_after(line_wanted: Callable[[str], bool]) -> list[str]:
+    def closed_after(line_wanted: Callable[[str], bool], hold: bool) -> list[str]:
         """Run pbdd, close its output once a wanted line came; the workers that started."""
         shutil.rmtree(suite.root / "marks", ignore_errors=True)
+        if not hold:
+            (suite.root / "marks").mkdir()
+            (suite.root / "marks" / "release").touch()
         pbdd = suite.popen("features", "-p", "2", "-v", "3")
         assert pbdd.stdout is not None and pbdd.stderr is not None
         while not line_wanted(pbdd.stdout.readline()):
             pass
         pbdd.stdout.close()
+        (suite.root / "marks" / "release").touch(exist_ok=True)
         stderr = pbdd.stderr.read()
         pbdd.wait(60)
         assert "Traceback" not in stderr, stderr
@@ -761,19 +777,12 @@ def test_a_closed_output_ends_the_run_quietly_with_every_worker(suite):
         assert not any(alive(int(pid)) for pid in workers)
         return [pid for pid in marks(suite, "imported") if pid != str(pbdd.pid)]
 
-    # The reader leaves after the first line, while the workers start. The race needs a
-    # worker slower than the parent (one that started but never reached its batch): try
-    # until it happened, so that the test shows something.
-    for _ in range(20):
-        started = closed_after(lambda line: True)
-        if set(started) - set(marks(suite, "before-batch")):
-            break
-    else:
-        raise AssertionError("every worker began its batch before the run ended: no race")
-
+    # The reader leaves after the first line, while a worker is held in its start.
+    closed_after(lambda line: True, hold=True)
+    assert (suite.root / "marks" / "held").exists()  # the race was set up
     # The reader leaves once scenarios ran: both workers began their batch, the run ends
     # before the rest of its scenarios.
-    closed_after(lambda line: "Scenario:" in line or not line)
+    closed_after(lambda line: "Scenario:" in line or not line, hold=False)
     assert len(marks(suite, "before-batch")) == 2
     assert 0 < len(marks(suite, "started")) < 30
 
