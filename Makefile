@@ -18,7 +18,7 @@ space := $(empty) $(empty)
 VENV_MADE := $(VENV)/.made-with-$(subst $(space),_,$(subst /,_,$(PYTHON)))
 VENV_INSTALLED := $(VENV)/.installed
 
-.PHONY: install venv debian consumers browser bdd test lint bench clean distclean
+.PHONY: install venv debian consumers browser bdd test test-all lint bench clean distclean
 
 install: $(VENV_INSTALLED)
 venv: $(VENV_MADE)
@@ -73,6 +73,11 @@ bdd: install debian
 test: install consumers debian lint
 	$(IN_VENV) $(VPY) -m pytest -q
 
+# `make test`, then the same suite on every other supported Python this machine has
+# (3.11 to 3.14, found on PATH or under pyenv; noxfile.py), each in its own .nox/ venv.
+test-all: test
+	$(IN_VENV) $(VPY) -m nox
+
 lint: install
 	$(VPY) -m ruff check .
 	$(VPY) -m ruff format --check .
@@ -89,4 +94,4 @@ clean:
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache pbdd-artifacts .scenarios .scenarios.bak bench/work
 
 distclean: clean
-	rm -rf $(VENV) bench/.venv tests/consumers/node_modules
+	rm -rf $(VENV) .nox bench/.venv tests/consumers/node_modules

@@ -110,3 +110,21 @@ def test_another_python_remakes_the_venv(checkout):
 def test_clean_keeps_the_venv_and_distclean_removes_it(checkout):
     assert ".venv" not in dry_run(checkout, "clean")
     assert "rm -rf .venv" in dry_run(checkout, "distclean")
+
+
+def test_test_all_runs_the_suite_then_the_other_pythons_through_nox(checkout):
+    set_up(checkout)
+    out = dry_run(checkout, "test-all", "PYTHON=/usr/bin/python3").rstrip().splitlines()
+    suite = next(i for i, line in enumerate(out) if line.endswith(".venv/bin/python -m pytest -q"))
+    assert out[-1].endswith(".venv/bin/python -m nox")
+    assert suite < len(out) - 1
+
+
+def test_nox_leaves_out_the_python_that_make_test_covers():
+    import runpy
+    import sys
+
+    found = runpy.run_path(str(REPO / "noxfile.py"))["other_interpreters"]()
+    this = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    assert not any(path.endswith(this) for path in found)
+    assert all(os.path.exists(path) for path in found)
