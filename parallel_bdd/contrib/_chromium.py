@@ -1,7 +1,8 @@
 """Starting Chromium on this machine: where it is, its flags, and every process it leaves.
 
-Called by ``selenium.py`` (``start_chromium`` and ``Browser.quit``). Imports selenium only
-inside its functions and nothing from the runner.
+Called by ``selenium.py`` (``start_chromium`` and ``Browser.quit``) and by ``_remote.py``
+(the same flags for a remote Chromium). Imports selenium only inside its functions and
+nothing from the runner.
 """
 
 from __future__ import annotations

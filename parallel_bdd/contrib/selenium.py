@@ -13,10 +13,11 @@ Called from a suite's ``terrain.py`` (usually ``@before.batch``: one browser per
 
 Uses the system's Chromium and chromedriver (Debian: ``/usr/bin/chromium``,
 ``/usr/bin/chromedriver``; set ``PBDD_CHROMIUM`` / ``PBDD_CHROMEDRIVER`` to use others) and
-never lets Selenium download a browser or driver. Imports selenium only when a browser is
-started, so ``parallel_bdd`` itself does not need it. This module holds the public entry
-points and ``Browser``; ``_chromium.py`` starts the browser and ends its processes. Imports
-nothing from the runner.
+never lets Selenium download a browser or driver. With ``PBDD_WEBDRIVER_URL`` set, the same
+call opens a session on that Selenium Grid or W3C remote end instead (``_remote.py``).
+Imports selenium only when a browser is started, so ``parallel_bdd`` itself does not need
+it. This module holds the public entry points and ``Browser``; ``_chromium.py`` starts a
+local browser and ends its processes. Imports nothing from the runner but ``world``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,13 @@ from ._chromium import (
     find_executables,
     owned_processes,
     start_local_chromium,
+)
+from ._remote import (
+    RemoteBrowserError,
+    quit_when_process_ends,
+    reachable_base_url,
+    remote_url_from,
+    start_remote_chromium,
 )
 
 if TYPE_CHECKING:
@@ -68,22 +76,52 @@ def start_chromium(
     chromium_path: str | None = None,
     chromedriver_path: str | None = None,
     page_load_timeout: float = 30.0,
+    remote_url: str | None = None,
+    browser_host: str | None = None,
+    session_name: str | None = None,
+    connect_timeout: float = 10.0,
 ) -> Browser:
-    """Start Chromium through chromedriver and return a ``Browser`` around it.
+    """Start Chromium, here or on a WebDriver remote end, and return a ``Browser`` around it.
 
     ``base_url``: relative URLs given to ``visit`` are joined to it. ``timeout``: how long
-    the explicit waits wait by default. Each browser gets a fresh profile directory, removed
-    by ``quit()``.
+    the explicit waits wait by default. A local browser gets a fresh profile directory,
+    removed by ``quit()``.
+
+    ``remote_url`` (default ``$PBDD_WEBDRIVER_URL``; "" forces a local browser): a Selenium
+    Grid or any W3C remote end, reached within ``connect_timeout`` seconds. The session is
+    named ``session_name`` (default ``pbdd worker <id> - <run>``); ``chromium_path``
+    (default ``$PBDD_REMOTE_CHROMIUM``) is then the binary on the remote machine, and
+    ``browser_host`` (default ``$PBDD_BROWSER_HOST``) replaces a loopback host in
+    ``base_url``. ``quit()`` ends the session, and so does the end of this process.
     """
-    driver, profile = start_local_chromium(
+    remote = remote_url_from(remote_url)
+    if not remote:
+        driver, profile = start_local_chromium(
+            headless=headless,
+            window_size=window_size,
+            extra_args=extra_args,
+            chromium_path=chromium_path,
+            chromedriver_path=chromedriver_path,
+        )
+        driver.set_page_load_timeout(page_load_timeout)
+        return Browser(driver, base_url=base_url, timeout=timeout, profile_dir=profile)
+    driver = start_remote_chromium(
+        remote,
         headless=headless,
         window_size=window_size,
         extra_args=extra_args,
         chromium_path=chromium_path,
-        chromedriver_path=chromedriver_path,
+        session_name=session_name,
+        connect_timeout=connect_timeout,
     )
-    driver.set_page_load_timeout(page_load_timeout)
-    return Browser(driver, base_url=base_url, timeout=timeout, profile_dir=profile)
+    browser = Browser(driver, base_url=reachable_base_url(base_url, browser_host), timeout=timeout)
+    quit_when_process_ends(browser.quit)
+    try:
+        driver.set_page_load_timeout(page_load_timeout)
+    except BaseException:
+        browser.quit()
+        raise
+    return browser
 
 
 class Browser:
@@ -344,7 +382,9 @@ class Browser:
             return
         self._closed = True
         service = getattr(self.driver, "service", None)
-        owned = owned_processes(service, self._profile_dir)
+        # a remote session has neither: its processes are the remote end's to end
+        local = service is not None or self._profile_dir is not None
+        owned = owned_processes(service, self._profile_dir) if local else {}
         try:
             self.driver.quit()
         except Exception:  # noqa: BLE001 - a crashed browser: made sure of below
@@ -385,6 +425,7 @@ __all__ = [
     "Browser",
     "BrowserNotInstalled",
     "BrowserTimeout",
+    "RemoteBrowserError",
     "find_executables",
     "safe_file_name",
     "start_chromium",
