@@ -16,6 +16,7 @@ Chromium or chromedriver is missing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -97,6 +98,21 @@ def wait_ready(driver: Chromedriver) -> None:
         time.sleep(0.05)
 
 
+def end_open_sessions(driver: Chromedriver) -> None:
+    """Quit what a failing test left open: chromedriver stopped with a session open leaves
+    its browser running, re-parented to init."""
+    if driver.process.poll() is not None:
+        return
+    try:
+        sessions = driver.open_sessions()
+    except OSError:
+        return
+    for session in sessions:
+        request = urllib.request.Request(f"{driver.url}/session/{session}", method="DELETE")
+        with contextlib.suppress(OSError), urllib.request.urlopen(request, timeout=30):
+            pass
+
+
 @pytest.fixture(name="chromedriver")
 def chromedriver_fixture(tmp_path: Path) -> Iterator[Chromedriver]:
     if not HAVE_CHROMIUM:
@@ -113,6 +129,7 @@ def chromedriver_fixture(tmp_path: Path) -> Iterator[Chromedriver]:
         wait_ready(driver)
         yield driver
     finally:
+        end_open_sessions(driver)
         process.terminate()
         try:
             process.wait(timeout=10)
