@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from parallel_bdd.contrib import _chromium
 from parallel_bdd.contrib import selenium as adaptor
 from parallel_bdd.contrib.selenium import (
     Browser,
@@ -280,7 +281,7 @@ def test_process_table_without_psutil(monkeypatch):
     if not Path("/proc/self/stat").exists():
         pytest.skip("no /proc")
     monkeypatch.setitem(sys.modules, "psutil", None)  # import psutil now raises ImportError
-    table = adaptor._process_table()
+    table = _chromium._process_table()
     me = table[os.getpid()]
     assert me.parent == os.getppid()
     assert "pytest" in me.command or "python" in me.command

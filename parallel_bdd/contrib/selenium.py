@@ -13,8 +13,11 @@ Called from a suite's ``terrain.py`` (usually ``@before.batch``: one browser per
 
 Uses the system's Chromium and chromedriver (Debian: ``/usr/bin/chromium``,
 ``/usr/bin/chromedriver``; set ``PBDD_CHROMIUM`` / ``PBDD_CHROMEDRIVER`` to use others) and
-never lets Selenium download a browser or driver. Imports selenium only when a browser is
-started, so ``parallel_bdd`` itself does not need it. Imports nothing from the runner.
+never lets Selenium download a browser or driver. With ``PBDD_WEBDRIVER_URL`` set, the same
+call opens a session on that Selenium Grid or W3C remote end instead (``_remote.py``).
+Imports selenium only when a browser is started, so ``parallel_bdd`` itself does not need
+it. This module holds the public entry points and ``Browser``; ``_chromium.py`` starts a
+local browser and ends its processes. Imports nothing from the runner but ``world``.
 """
 
 from __future__ import annotations
@@ -23,44 +26,36 @@ import contextlib
 import os
 import re
 import shutil
-import signal
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, Self, TypeVar
+from typing import TYPE_CHECKING, Self, TypeVar
 from urllib.parse import urljoin
 
 from .. import files
-from ..errors import PbddError
+from ._chromium import (
+    CHROMIUM_ARGS,
+    DEFAULT_CHROMEDRIVER,
+    DEFAULT_CHROMIUM,
+    BrowserNotInstalled,
+    end_processes,
+    find_executables,
+    owned_processes,
+    start_local_chromium,
+)
+from ._remote import (
+    RemoteBrowserError,
+    quit_when_process_ends,
+    reachable_base_url,
+    remote_url_from,
+    start_remote_chromium,
+)
 
 if TYPE_CHECKING:
     from selenium.webdriver.remote.webdriver import WebDriver
     from selenium.webdriver.remote.webelement import WebElement
 
-DEFAULT_CHROMIUM = "/usr/bin/chromium"
-DEFAULT_CHROMEDRIVER = "/usr/bin/chromedriver"
-INSTALL_HINT = "install them with: apt-get install -y chromium chromium-driver"
-
-# Flags for a quiet, self-contained headless browser: no sandbox (containers, CI), no
-# shared-memory limits (/dev/shm is tiny in Docker), and nothing that phones home.
-CHROMIUM_ARGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
-
 T = TypeVar("T")
-
-
-class BrowserNotInstalled(PbddError):
-    """Chromium or chromedriver is not where we look for it."""
 
 
 class BrowserTimeout(AssertionError):
@@ -69,36 +64,6 @@ class BrowserTimeout(AssertionError):
     An ``AssertionError``, so a step that times out is reported as a failed step with this
     message, not as an unexpected error.
     """
-
-
-def find_executables(
-    chromium: str | None = None, chromedriver: str | None = None
-) -> tuple[str, str]:
-    """The Chromium and chromedriver paths to use; one clear error if either is missing."""
-    chromium = chromium or os.environ.get("PBDD_CHROMIUM") or DEFAULT_CHROMIUM
-    chromedriver = chromedriver or os.environ.get("PBDD_CHROMEDRIVER") or DEFAULT_CHROMEDRIVER
-    missing = [
-        f"{what} not found at {path} (set {variable} to its path)"
-        for what, path, variable in (
-            ("Chromium", chromium, "PBDD_CHROMIUM"),
-            ("chromedriver", chromedriver, "PBDD_CHROMEDRIVER"),
-        )
-        if not (os.path.isfile(path) and os.access(path, os.X_OK))
-    ]
-    if missing:
-        # The hint goes in the message itself: hook failures are reported as str(error).
-        raise BrowserNotInstalled(f"{'; '.join(missing)}; {INSTALL_HINT}")
-    return chromium, chromedriver
-
-
-def _import_selenium() -> Any:
-    try:
-        import selenium.webdriver
-    except ImportError as error:  # pragma: no cover - depends on the environment
-        raise PbddError(
-            "parallel_bdd.contrib.selenium needs selenium 4", hint="pip install 'selenium>=4'"
-        ) from error
-    return selenium.webdriver
 
 
 def start_chromium(
@@ -111,47 +76,52 @@ def start_chromium(
     chromium_path: str | None = None,
     chromedriver_path: str | None = None,
     page_load_timeout: float = 30.0,
+    remote_url: str | None = None,
+    browser_host: str | None = None,
+    session_name: str | None = None,
+    connect_timeout: float = 10.0,
 ) -> Browser:
-    """Start Chromium through chromedriver and return a ``Browser`` around it.
+    """Start Chromium, here or on a WebDriver remote end, and return a ``Browser`` around it.
 
     ``base_url``: relative URLs given to ``visit`` are joined to it. ``timeout``: how long
-    the explicit waits wait by default. Each browser gets a fresh profile directory, removed
-    by ``quit()``.
-    """
-    chromium, chromedriver = find_executables(chromium_path, chromedriver_path)
-    webdriver = _import_selenium()
-    from selenium.webdriver.chrome.service import Service
+    the explicit waits wait by default. A local browser gets a fresh profile directory,
+    removed by ``quit()``.
 
-    profile = tempfile.mkdtemp(prefix="pbdd-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for argument in CHROMIUM_ARGS:
-        if argument == "--headless=new" and not headless:
-            continue
-        options.add_argument(argument)
-    options.add_argument(f"--window-size={window_size[0]},{window_size[1]}")
-    options.add_argument(f"--user-data-dir={profile}")
-    for argument in extra_args:
-        options.add_argument(argument)
-    # Chromium's crash handler detaches from the browser's process tree and keeps its
-    # database under $XDG_CONFIG_HOME; pointing that into the profile keeps workers apart and
-    # lets quit() find the handler by the profile path in its command line.
-    environment = dict(
-        os.environ,
-        XDG_CONFIG_HOME=os.path.join(profile, "config"),
-        XDG_CACHE_HOME=os.path.join(profile, "cache"),
+    ``remote_url`` (default ``$PBDD_WEBDRIVER_URL``; "" forces a local browser): a Selenium
+    Grid or any W3C remote end, reached within ``connect_timeout`` seconds. The session is
+    named ``session_name`` (default ``pbdd worker <id> - <run>``); ``chromium_path``
+    (default ``$PBDD_REMOTE_CHROMIUM``) is then the binary on the remote machine, and
+    ``browser_host`` (default ``$PBDD_BROWSER_HOST``) replaces a loopback host in
+    ``base_url``. ``quit()`` ends the session, and so does the end of this process.
+    """
+    remote = remote_url_from(remote_url)
+    if not remote:
+        driver, profile = start_local_chromium(
+            headless=headless,
+            window_size=window_size,
+            extra_args=extra_args,
+            chromium_path=chromium_path,
+            chromedriver_path=chromedriver_path,
+        )
+        driver.set_page_load_timeout(page_load_timeout)
+        return Browser(driver, base_url=base_url, timeout=timeout, profile_dir=profile)
+    driver = start_remote_chromium(
+        remote,
+        headless=headless,
+        window_size=window_size,
+        extra_args=extra_args,
+        chromium_path=chromium_path,
+        session_name=session_name,
+        connect_timeout=connect_timeout,
     )
-    service = Service(executable_path=chromedriver, env=environment)
+    browser = Browser(driver, base_url=reachable_base_url(base_url, browser_host), timeout=timeout)
+    quit_when_process_ends(browser.quit)
     try:
-        driver = webdriver.Chrome(service=service, options=options)
+        driver.set_page_load_timeout(page_load_timeout)
     except BaseException:
-        with contextlib.suppress(Exception):
-            service.stop()
-        _end_processes(_owned_processes(service, profile))
-        shutil.rmtree(profile, ignore_errors=True)
+        browser.quit()
         raise
-    driver.set_page_load_timeout(page_load_timeout)
-    return Browser(driver, base_url=base_url, timeout=timeout, profile_dir=profile)
+    return browser
 
 
 class Browser:
@@ -412,13 +382,15 @@ class Browser:
             return
         self._closed = True
         service = getattr(self.driver, "service", None)
-        owned = _owned_processes(service, self._profile_dir)
+        # a remote session has neither: its processes are the remote end's to end
+        local = service is not None or self._profile_dir is not None
+        owned = owned_processes(service, self._profile_dir) if local else {}
         try:
             self.driver.quit()
         except Exception:  # noqa: BLE001 - a crashed browser: made sure of below
             with contextlib.suppress(Exception):
                 service.stop()  # type: ignore[union-attr]
-        _end_processes(owned, grace)
+        end_processes(owned, grace)
         if self._profile_dir:
             shutil.rmtree(self._profile_dir, ignore_errors=True)
 
@@ -446,98 +418,15 @@ def safe_file_name(name: str, limit: int = 120) -> str:
     return files.safe_file_name(name, limit, empty="browser")
 
 
-# -- processes ------------------------------------------------------------------------------
-# chromedriver's children (the browser, its zygotes, renderers) are found through the
-# process tree; the crash handler is re-parented to init, so it is found by the profile path
-# in its command line. psutil is used when installed, /proc otherwise.
-
-
-class _ProcessInfo(NamedTuple):
-    parent: int
-    command: str
-    zombie: bool
-    started: float  # with the pid, identifies the process: pids get reused
-
-
-def _process_table() -> dict[int, _ProcessInfo]:
-    """Every process we can see, by pid."""
-    table: dict[int, _ProcessInfo] = {}
-    try:
-        import psutil
-    except ImportError:
-        psutil = None  # type: ignore[assignment]
-    if psutil is not None:
-        for process in psutil.process_iter(["pid", "ppid", "cmdline", "status", "create_time"]):
-            info = process.info
-            table[info["pid"]] = _ProcessInfo(
-                info["ppid"] or 0,
-                " ".join(info["cmdline"] or ()),
-                info["status"] == psutil.STATUS_ZOMBIE,
-                info["create_time"] or 0.0,
-            )
-        return table
-    proc = Path("/proc")
-    for entry in proc.iterdir() if proc.is_dir() else ():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        # The command name (field 2) may hold spaces and parentheses: split after the last ")".
-        fields = stat[stat.rfind(")") + 2 :].split()
-        table[int(entry.name)] = _ProcessInfo(
-            int(fields[1]), command.strip(), fields[0] == "Z", float(fields[19])
-        )
-    return table
-
-
-def _owned_processes(service: Any, profile_dir: str | None) -> dict[int, float]:
-    """The chromedriver process, its descendants, and processes using the profile.
-
-    Returned as pid → start time, so a pid reused by an unrelated process is never killed.
-    """
-    root = getattr(getattr(service, "process", None), "pid", None)
-    table = _process_table()
-    owned: set[int] = set()
-    if root is not None and root in table:
-        owned.add(root)
-        children: dict[int, list[int]] = {}
-        for pid, info in table.items():
-            children.setdefault(info.parent, []).append(pid)
-        pending = [root]
-        while pending:
-            for child in children.get(pending.pop(), ()):
-                if child not in owned:
-                    owned.add(child)
-                    pending.append(child)
-    if profile_dir:
-        owned.update(pid for pid, info in table.items() if profile_dir in info.command)
-    owned.discard(os.getpid())
-    return {pid: table[pid].started for pid in owned}
-
-
-def _alive(processes: dict[int, float]) -> dict[int, float]:
-    table = _process_table()
-    return {
-        pid: started
-        for pid, started in processes.items()
-        if pid in table and table[pid].started == started and not table[pid].zombie
-    }
-
-
-def _end_processes(processes: dict[int, float], grace: float = 5.0) -> None:
-    """Wait up to ``grace`` seconds for the processes to exit, then kill what is left."""
-    deadline = time.monotonic() + grace
-    remaining = _alive(processes)
-    while remaining and time.monotonic() < deadline:
-        time.sleep(0.1)
-        remaining = _alive(remaining)
-    for pid in remaining:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 2.0
-    while remaining and time.monotonic() < deadline:
-        time.sleep(0.05)
-        remaining = _alive(remaining)
+__all__ = [
+    "CHROMIUM_ARGS",
+    "DEFAULT_CHROMEDRIVER",
+    "DEFAULT_CHROMIUM",
+    "Browser",
+    "BrowserNotInstalled",
+    "BrowserTimeout",
+    "RemoteBrowserError",
+    "find_executables",
+    "safe_file_name",
+    "start_chromium",
+]
