@@ -767,6 +767,9 @@ def test_a_closed_output_ends_the_run_quietly_with_every_worker(suite):
         assert pbdd.stdout is not None and pbdd.stderr is not None
         while not line_wanted(pbdd.stdout.readline()):
             pass
+        if hold:
+            held = suite.root / "marks" / "held"
+            wait_for(held.exists, 60, "a worker held in its start")
         pbdd.stdout.close()
         (suite.root / "marks" / "release").touch(exist_ok=True)
         stderr = pbdd.stderr.read()
