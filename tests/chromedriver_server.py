@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import socket
 import subprocess
 import time
 import urllib.request
@@ -28,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from suite_helpers import free_port
 
 from parallel_bdd.contrib.selenium import BrowserNotInstalled, find_executables
 
@@ -39,12 +39,6 @@ try:
 except BrowserNotInstalled:
     CHROMEDRIVER = ""
     HAVE_CHROMIUM = False
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass

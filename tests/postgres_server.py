@@ -21,7 +21,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from suite_helpers import free_port
 
 INSTALL_SERVER = "PostgreSQL is not installed: apt-get install -y postgresql"
 INSTALL_DRIVER = "psycopg is not installed: python3 -m pip install 'psycopg[binary]>=3.1'"
@@ -58,12 +58,6 @@ def find_bindir() -> Path | None:
 def _major_version(bindir: Path) -> int:
     name = bindir.parent.name
     return int(name) if name.isdigit() else 0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass

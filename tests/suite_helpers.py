@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import random
+import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -94,3 +97,35 @@ class Suite:
             text=True,
             start_new_session=True,
         )
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def free_base_port(workers: int) -> int:
+    """A base port whose serial and worker ports (base, base+1, ...) are all free now."""
+    for _ in range(50):
+        base = random.randrange(20000, 50000)
+        try:
+            for port in range(base, base + workers + 1):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError("no free run of ports found")
+
+
+def finish(process: subprocess.Popen[str], timeout: float = 60) -> Run:
+    """Wait for a pbdd started with ``Suite.popen``; kill its group if it does not end."""
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate()
+        raise AssertionError(f"pbdd did not exit in {timeout} s:\n{stdout}\n{stderr}") from None
+    return Run(process.returncode, stdout, stderr)

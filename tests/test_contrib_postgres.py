@@ -12,13 +12,12 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import subprocess
 import time
 from collections.abc import Callable
 
 import pytest
 from postgres_server import PostgresServer, free_port, postgres_fixture  # noqa: F401
-from suite_helpers import Run, Suite
+from suite_helpers import Suite, finish
 
 psycopg = pytest.importorskip("psycopg")
 from parallel_bdd.contrib._pg_dsn import address, masked, with_dbname  # noqa: E402
@@ -320,13 +319,3 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> N
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
-
-
-def finish(process: subprocess.Popen[str], timeout: float = 60) -> Run:
-    try:
-        stdout, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        stdout, stderr = process.communicate()
-        raise AssertionError(f"pbdd did not exit in {timeout} s:\n{stdout}\n{stderr}") from None
-    return Run(process.returncode, stdout, stderr)

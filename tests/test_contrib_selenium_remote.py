@@ -10,7 +10,6 @@ missing; the others need neither.
 
 from __future__ import annotations
 
-import random
 import re
 import socket
 import subprocess
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from chromedriver_server import Chromedriver, chromedriver_fixture, free_port  # noqa: F401
-from suite_helpers import Suite
+from suite_helpers import Suite, free_base_port
 
 from parallel_bdd.contrib._chromium import CHROMIUM_ARGS, DEFAULT_CHROMIUM
 from parallel_bdd.contrib._remote import RemoteEnd, default_session_name, reachable_base_url
@@ -269,20 +268,6 @@ Feature: Pages on a remote browser
 """
     for number in range(1, 5)
 )
-
-
-def free_base_port(workers: int) -> int:
-    """A base port whose serial and worker ports (base, base+1, ...) are all free now."""
-    for _ in range(50):
-        base = random.randrange(20000, 50000)
-        try:
-            for port in range(base, base + workers + 1):
-                with socket.socket() as probe:
-                    probe.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return base
-    raise RuntimeError("no free run of ports found")
 
 
 def remote_suite(suite: Suite) -> Suite:

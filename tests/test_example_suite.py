@@ -10,7 +10,6 @@ servers, chromedriver, Chromium and its helpers) is left running afterwards.
 from __future__ import annotations
 
 import os
-import random
 import re
 import shutil
 import socket
@@ -21,6 +20,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from suite_helpers import free_base_port
 
 from parallel_bdd.contrib.selenium import BrowserNotInstalled, find_executables
 
@@ -43,20 +43,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not HAVE_CHROMIUM, reason="chromium/chromedriver not installed"),
 ]
-
-
-def free_base_port(workers: int) -> int:
-    """A base port whose serial and worker ports (base, base+1, ...) are all free now."""
-    for _ in range(50):
-        base = random.randrange(20000, 50000)
-        try:
-            for port in range(base, base + workers + 1):
-                with socket.socket() as probe:
-                    probe.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return base
-    raise RuntimeError("no free run of ports found")
 
 
 def processes_with_marker(token: str) -> dict[int, str]:

@@ -23,7 +23,7 @@ from pathlib import Path
 import psutil
 import pytest
 from junitparser import JUnitXml
-from suite_helpers import Run, Suite
+from suite_helpers import Run, Suite, finish
 
 # Steps and hooks shared by the tests; each records what it did under marks/.
 TOOLKIT = """
@@ -129,16 +129,6 @@ def alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
-
-
-def finish(process: subprocess.Popen[str], timeout: float = 60) -> Run:
-    try:
-        stdout, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        stdout, stderr = process.communicate()
-        raise AssertionError(f"pbdd did not exit in {timeout} s:\n{stdout}\n{stderr}") from None
-    return Run(process.returncode, stdout, stderr)
 
 
 FIRST_CTRL_C = "Interrupted: finishing running scenarios"
