@@ -60,13 +60,23 @@ class ShardType(click.ParamType):
             self.fail(error.message)
 
 
+class PathType(click.Path):
+    """click's Path that also refuses a value that is no text ([tool.pbdd] ``junit-xml = 3``)
+    with an error quoting it, where click's own raises a TypeError."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        if not isinstance(value, str | os.PathLike):
+            self.fail(f'{value!r} is not a path: write it as a string, e.g. "out/report"')
+        return super().convert(value, param, ctx)
+
+
 def _report_options(command: Decorated) -> Decorated:
     """One ``--<format> PATH`` option per report file format (``reporting.registry``)."""
     for report in reversed(FORMATS):
         command = click.option(
             f"--{report.name}",
             report.key,
-            type=click.Path(dir_okay=False),
+            type=PathType(dir_okay=False),
             default=None,
             help=report.help,
         )(command)
@@ -170,7 +180,7 @@ def pbdd() -> None:
 @click.option("--with-xunit", is_flag=True, help="lettuce's flag: JUnit XML to --xunit-file.")
 @click.option(
     "--xunit-file",
-    type=click.Path(dir_okay=False),
+    type=PathType(dir_okay=False),
     default=None,
     help="lettuce's option (default lettucetests.xml).",
 )
