@@ -30,6 +30,7 @@ setup(
     extras_require={
         "selenium": ["selenium>=4.10"],
         "postgres": ["psycopg[binary]>=3.1"],
+        "subunit": ["python-subunit>=1.4"],
         "example": ["Flask>=2.3", "selenium>=4.10", "factory_boy>=3.3"],
         "test": [
             "pytest>=7.4",
@@ -40,6 +41,7 @@ setup(
             "xmlschema>=3.0",
             "hypothesis>=6.0",
             "nox>=2024.4",
+            "python-subunit>=1.4",
         ],
     },
     entry_points={"console_scripts": ["pbdd = parallel_bdd.__main__:main"]},

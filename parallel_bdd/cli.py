@@ -60,13 +60,23 @@ class ShardType(click.ParamType):
             self.fail(error.message)
 
 
+class PathType(click.Path):
+    """click's Path that also refuses a value that is no text ([tool.pbdd] ``junit-xml = 3``)
+    with an error quoting it, where click's own raises a TypeError."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        if not isinstance(value, str | os.PathLike):
+            self.fail(f'{value!r} is not a path: write it as a string, e.g. "out/report"')
+        return super().convert(value, param, ctx)
+
+
 def _report_options(command: Decorated) -> Decorated:
     """One ``--<format> PATH`` option per report file format (``reporting.registry``)."""
     for report in reversed(FORMATS):
         command = click.option(
             f"--{report.name}",
             report.key,
-            type=click.Path(dir_okay=False),
+            type=PathType(dir_okay=False),
             default=None,
             help=report.help,
         )(command)
@@ -145,13 +155,28 @@ def pbdd() -> None:
 )
 @click.option("--failfast", is_flag=True, help="Stop handing out work after the first failure.")
 @click.option(
+    "--pdb",
+    is_flag=True,
+    help="Stop in pdb (post-mortem) at a step that raises; needs -p 1.",
+)
+@click.option(
+    "--root-dir",
+    type=PathType(exists=True, file_okay=False),
+    metavar="DIR",
+    default=None,
+    help="lettuce: a suite directory without step files borrows them from the nearest "
+    "directory above it that has some, up to DIR (default: below the current directory).",
+)
+@click.option(
     "--dry-run",
     "--list",
     "dry_run",
     is_flag=True,
     help="List the scenarios in dispatch order with their estimates; run nothing.",
 )
-@click.option("--random", "random_order", is_flag=True, help="Run in random order (seed printed).")
+@click.option(
+    "-r", "--random", "random_order", is_flag=True, help="Run in random order (seed printed)."
+)
 @click.option("--seed", type=int, default=None, help="Seed for --random (implies --random).")
 @click.option(
     "--timeout",
@@ -170,9 +195,12 @@ def pbdd() -> None:
 @click.option("--with-xunit", is_flag=True, help="lettuce's flag: JUnit XML to --xunit-file.")
 @click.option(
     "--xunit-file",
-    type=click.Path(dir_okay=False),
+    type=PathType(dir_okay=False),
     default=None,
     help="lettuce's option (default lettucetests.xml).",
+)
+@click.option(
+    "--with-subunit", is_flag=True, help="lettuce's flag: a subunit v2 stream to --subunit-file."
 )
 @click.option(
     "--junit-family",
@@ -275,7 +303,22 @@ def run_command(ctx: click.Context, **params: Any) -> None:
     directory, plus terrain.py in the current directory. Defaults can be set in
     pyproject.toml under [tool.pbdd].
     """
+    if params["pdb"] and params["processes"] > 1:
+        raise _PbddError(_pdb_needs_one_process(ctx, params["processes"]))
     ctx.exit(run_session(_options(params)).exit_code)
+
+
+def _pdb_needs_one_process(ctx: click.Context, processes: int) -> UsageError:
+    """pdb needs this process's terminal; a worker has none (as pytest-xdist refuses
+    ``--pdb`` with ``-n``). Re-running the failures serially after the pool would run
+    them twice and could stop on a different failure than the one the pool reported."""
+    where = f"-p {processes}"
+    if ctx.get_parameter_source("processes") is click.core.ParameterSource.DEFAULT_MAP:
+        where = f"processes = {processes} in [tool.pbdd] of pyproject.toml"
+    return UsageError(
+        f"--pdb needs one process: run with -p 1, or drop --pdb (asked for: {where})",
+        hint="pdb stops in this terminal; workers have none.",
+    )
 
 
 def _pyproject_defaults() -> dict[str, Any]:
@@ -290,6 +333,8 @@ def _options(params: dict[str, Any]) -> RunOptions:
     paths = {report.key: params[report.key] for report in FORMATS}
     if params["with_xunit"] or params["xunit_file"]:  # lettuce's JUnit options
         paths["junit_xml"] = paths["junit_xml"] or params["xunit_file"] or "lettucetests.xml"
+    if params["with_subunit"]:  # lettuce's flag; --subunit-file is the registry's option
+        paths["subunit_file"] = paths["subunit_file"] or "subunit.bin"
     seed = params["seed"]
     random_order = params["random_order"] or seed is not None
     if random_order and seed is None:
@@ -327,6 +372,8 @@ def _options(params: dict[str, Any]) -> RunOptions:
         or bool(params["coverage_html"]),
         coverage_sources=tuple(params["coverage_sources"]),
         coverage_html=params["coverage_html"],
+        pdb=params["pdb"],
+        root_dir=params["root_dir"],
     )
 
 

@@ -58,6 +58,8 @@ class RunOptions:
     coverage_html: str | None = None
     requeue_crashed: int = 0
     slow_step_warning: float = 0.0
+    pdb: bool = False  # post-mortem at a failing step; serial runs only (cli refuses -p N)
+    root_dir: str | None = None  # the highest directory step files are looked for in
 
     @property
     def parallel(self) -> bool:

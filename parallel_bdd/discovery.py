@@ -44,20 +44,23 @@ def _python_files_under(directory: Path) -> list[Path]:
     return sorted(found)
 
 
-def find_step_files(suite_dirs: Iterable[Path]) -> list[Path]:
+def find_step_files(suite_dirs: Iterable[Path], root_dir: str | None = None) -> list[Path]:
     """Every ``*.py`` under each suite directory, sorted, each once.
 
-    As lettuce does, a suite directory without Python files borrows them from its parent
-    directory; pbdd stops at the current directory so it never imports a whole project.
+    As lettuce does, a suite directory without Python files borrows them from the nearest
+    directory above it that has some, up to ``root_dir`` (``--root-dir``) and including
+    it, as lettuce's ``--root-dir``. Without one, pbdd stops below the current directory
+    (lettuce went up to ``/``), so it never imports a whole project. A suite directory
+    outside ``root_dir`` borrows nothing.
     """
-    cwd = Path.cwd().resolve()
+    top = Path(root_dir or os.curdir).resolve()
     seen: dict[Path, None] = {}
     for suite_dir in suite_dirs:
         directory = suite_dir.resolve()
         files = _python_files_under(directory)
-        while not files and directory != cwd and cwd in directory.parents:
+        while not files and directory != top and top in directory.parents:
             directory = directory.parent
-            if directory == cwd:
+            if directory == top and root_dir is None:
                 break
             files = _python_files_under(directory)
         for path in files:

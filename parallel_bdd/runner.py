@@ -3,11 +3,14 @@
 Called by ``worker.py`` inside each worker and by ``serial.py`` for a serial run (``-p 1``),
 so the parallel path never drifts from the serial one. Produces ``ScenarioResult``
 records (plain data) and never prints to the terminal: a scenario's stdout, stderr and
-log records are captured into its result. Imports nothing from cli or reporting.
+log records are captured into its result. The one exception is ``--pdb`` in a serial run:
+the capture is suspended while pdb holds the terminal. Imports nothing from cli or
+reporting.
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import io
 import logging
@@ -18,7 +21,7 @@ import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +141,30 @@ class OutputCapture:
             self._saved_fds = []
         return texts[0], texts[1]
 
+    @contextlib.contextmanager
+    def suspended(self) -> Iterator[None]:
+        """The real terminal back for a while (``--pdb``); what was captured is kept."""
+        if self._saved_streams is None:
+            yield
+            return
+        buffers = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = self._saved_streams
+        if self.capture_fds and self._saved_fds:
+            os.dup2(self._saved_fds[0], 1)
+            os.dup2(self._saved_fds[1], 2)
+        try:
+            yield
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except Exception:  # a closed or odd stream must not fail the scenario
+                    pass
+            if self.capture_fds and self._saved_fds:
+                os.dup2(self._files[0].fileno(), 1)
+                os.dup2(self._files[1].fileno(), 2)
+            sys.stdout, sys.stderr = buffers
+
     def close(self) -> None:
         for file in self._files:
             file.close()
@@ -152,8 +179,11 @@ class Batch:
         *,
         capture_fds: bool = True,
         on_hook_failure: Callable[[HookFailure], None] | None = None,
+        post_mortem: bool = False,
     ) -> None:
         self.worker_id = worker_id
+        # --pdb: pdb on the exception of a failing step function, in this process's terminal
+        self.post_mortem = post_mortem
         self.failures: list[HookFailure] = []
         self._on_hook_failure = on_hook_failure
         self._features: dict[str, Feature] = {}
@@ -352,15 +382,21 @@ class Batch:
         step_obj.runner = self._behave_as
         start = time.perf_counter()
         self.current_step = (step_obj, start, threading.get_ident())
+        failure: Exception | None = None
         try:
             if self._step_hooks("before", step_obj):
                 match.definition.function(step_obj, *match.args, **match.kwargs)
                 step_obj.status = m.PASSED
         except Exception as error:  # any exception from a step means the step failed
             self._step_failed(step_obj, error)
+            failure = error
         finally:
             step_obj.duration = time.perf_counter() - start
             self.current_step = None
+        if failure is not None and self.post_mortem:
+            # after the step's clock and the slow-step watchdog stopped: time in pdb is
+            # the user's, not the step's
+            self._debug(step_obj, failure)
         self._step_hooks("after", step_obj)
         return step_obj.status == m.PASSED
 
@@ -375,6 +411,18 @@ class Batch:
             self._step_failed(step_obj, error)
             return False
         return True
+
+    def _debug(self, step_obj: Step, error: Exception) -> None:
+        """``--pdb``: the step's traceback, then pdb post-mortem in its frames, on the real
+        terminal. Post-mortem, not lettuce's re-run of the step under pdb: running a step
+        twice repeats what it did (an order placed, a row inserted)."""
+        import pdb
+
+        where = step_obj.described_at
+        why = step_obj.why.traceback if step_obj.why is not None else describe_error(error)
+        with self._capture.suspended():
+            print(f"\n--pdb: {step_obj.sentence}  # {where}\n{why}", flush=True)
+            pdb.post_mortem(error.__traceback__)
 
     @staticmethod
     def _step_failed(step_obj: Step, error: BaseException) -> None:

@@ -42,6 +42,7 @@ def run_serial(
     retries: int = 0,
     failfast: bool = False,
     slow_step_warning: float = 0.0,
+    post_mortem: bool = False,
     on_result: Callable[[ScenarioResult], None],
     on_notice: Callable[[str], None],
 ) -> SerialOutcome:
@@ -56,7 +57,7 @@ def run_serial(
 
     interrupts.install()
     previous_alarm = signal.signal(signal.SIGALRM, on_alarm) if timeout else None
-    batch = Batch(0, capture_fds=True)
+    batch = Batch(0, capture_fds=True, post_mortem=post_mortem)
     watchdog = SlowStepWatchdog(batch, slow_step_warning)
     try:
         if batch.start():

@@ -144,6 +144,8 @@ class _Session:
 
     def run(self) -> RunResult:
         options = self.options
+        for key, _ in options.reports:
+            format_named(key).check_installed()
         suite = load_features(options.paths)
         self.notice_all(suite.warnings)
         from .filter import parse_indexes, select
@@ -151,7 +153,7 @@ class _Session:
         indexes = parse_indexes(options.scenario_indexes) if options.scenario_indexes else None
         items = select(suite.items, tags=options.tags, names=options.names, indexes=indexes)
         items = self.ordered(items)
-        step_files = find_step_files(suite.suite_dirs)
+        step_files = find_step_files(suite.suite_dirs, options.root_dir)
         terrain = terrain_file()
         coverage_settings = _coverage_settings(options)
         recorder = None if options.dry_run else coverage_support.start(coverage_settings)
@@ -251,14 +253,20 @@ class _Session:
         from .serial import run_serial
 
         options = self.options
+        timeout = options.timeout
+        if options.pdb and timeout:
+            # the alarm would fire inside pdb and end the session the user is reading
+            self.reporter.notice(f"--pdb: --timeout {timeout:g} is off for this run")
+            timeout = 0.0
         serial = run_serial(
             items,
             base_port=options.base_port,
             artifacts_dir=options.artifacts_dir,
-            timeout=options.timeout,
+            timeout=timeout,
             retries=options.retries,
             failfast=options.failfast,
             slow_step_warning=options.slow_step_warning,
+            post_mortem=options.pdb,
             on_result=tally.on_result,
             on_notice=self.reporter.notice,
         )

@@ -3,16 +3,20 @@
 Read by ``cli.py`` (one ``--<name> PATH`` option per format, a ``[tool.pbdd]`` key too) and
 by ``session.py`` (which writes the reports asked for at the end of a run). A format's
 module is imported only when its report is asked for; it defines
-``write(path: str, report: FinishedRun) -> None``. Imports only the standard library and
-``records``: nothing from ``cli``, ``session``, ``pool`` or ``worker``.
+``write(path: str, report: FinishedRun) -> None``. A format that needs a package of its own
+(an extra of setup.py) names it, and ``session.py`` checks it is installed before the run.
+Imports only the standard library, ``errors`` and ``records``: nothing from ``cli``,
+``session``, ``pool`` or ``worker``.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..errors import UsageError
 from .records import Record
 
 
@@ -32,6 +36,8 @@ class ReportFormat:
     name: str  # the option without its dashes, e.g. "junit-xml"
     module: str  # a module of this package, e.g. "junit"
     help: str
+    requires: str = ""  # a top-level module from an extra ("subunit"), "" if none
+    extra: str = ""  # the setup.py extra that installs it
 
     @property
     def key(self) -> str:
@@ -42,6 +48,14 @@ class ReportFormat:
     def module_name(self) -> str:
         return f"{__package__}.{self.module}"
 
+    def check_installed(self) -> None:
+        """UsageError if the package this format writes through is missing."""
+        if self.requires and importlib.util.find_spec(self.requires) is None:
+            raise UsageError(
+                f"--{self.name} needs the {self.requires!r} package, which is not installed",
+                hint=f"Install it with: pip install 'parallel-bdd[{self.extra}]'",
+            )
+
     def write(self, path: str, report: FinishedRun) -> None:
         importlib.import_module(self.module_name).write(path, report)
 
@@ -49,6 +63,13 @@ class ReportFormat:
 FORMATS: tuple[ReportFormat, ...] = (
     ReportFormat("junit-xml", "junit", "Write a JUnit XML report here."),
     ReportFormat("cucumber-json", "cucumber_json", "Write a Cucumber JSON report here."),
+    ReportFormat(
+        "subunit-file",
+        "subunit",
+        "Write a subunit v2 stream here (lettuce's option; --with-subunit: subunit.bin).",
+        requires="subunit",
+        extra="subunit",
+    ),
 )
 
 
