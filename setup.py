@@ -30,6 +30,7 @@ setup(
     extras_require={
         "selenium": ["selenium>=4.10"],
         "postgres": ["psycopg[binary]>=3.1"],
+        "django": ["Django>=4.2"],
         "example": ["Flask>=2.3", "selenium>=4.10", "factory_boy>=3.3"],
         "test": [
             "pytest>=7.4",
@@ -38,6 +39,7 @@ setup(
             "requests>=2.31",
             "psycopg[binary]>=3.1",
             "xmlschema>=3.0",
+            "Django>=4.2",
         ],
     },
     entry_points={"console_scripts": ["pbdd = parallel_bdd.__main__:main"]},

@@ -38,6 +38,8 @@ class Server(Protocol):
 def port_in_use(port: int) -> bool:
     """True when something already listens on (or holds) 127.0.0.1:port."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # as the server binds: a port whose last connections linger in TIME_WAIT is free
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((HOST, port))
         except OSError:
@@ -55,6 +57,25 @@ def _static_handler() -> Any:
     return _StaticFilesHandler
 
 
+def _server_thread(port: int) -> Any:
+    from django.test.testcases import LiveServerThread, QuietWSGIRequestHandler
+
+    class ReusingLiveServerThread(LiveServerThread):
+        """Django's thread with SO_REUSEADDR: Linux then still refuses a port another
+        server listens on, but accepts one whose previous run's connections linger in
+        TIME_WAIT (a harvest run right after another one)."""
+
+        def _create_server(self, connections_override: Any = None) -> Any:
+            return self.server_class(
+                (self.host, self.port),
+                QuietWSGIRequestHandler,
+                allow_reuse_address=True,
+                connections_override=connections_override,
+            )
+
+    return ReusingLiveServerThread(HOST, _static_handler(), port=port)
+
+
 class LiveServer:
     """Django's ``LiveServerThread`` on 127.0.0.1:port, up until ``stop``."""
 
@@ -63,9 +84,7 @@ class LiveServer:
         self._thread: Any = None
 
     def start(self) -> None:
-        from django.test.testcases import LiveServerThread
-
-        thread = LiveServerThread(HOST, _static_handler(), port=self.port)
+        thread = _server_thread(self.port)
         thread.daemon = True
         thread.start()
         thread.is_ready.wait()  # set once the socket is bound, or when binding failed
