@@ -31,6 +31,7 @@ setup(
         "selenium": ["selenium>=4.10"],
         "postgres": ["psycopg[binary]>=3.1"],
         "subunit": ["python-subunit>=1.4"],
+        "django": ["Django>=4.2"],
         "example": ["Flask>=2.3", "selenium>=4.10", "factory_boy>=3.3"],
         "test": [
             "pytest>=7.4",
@@ -42,6 +43,7 @@ setup(
             "hypothesis>=6.0",
             "nox>=2024.4",
             "python-subunit>=1.4",
+            "Django>=4.2",
         ],
     },
     entry_points={"console_scripts": ["pbdd = parallel_bdd.__main__:main"]},

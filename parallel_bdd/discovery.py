@@ -12,6 +12,7 @@ directory's ``terrain.py`` comes first and is importable as ``terrain``.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
 import re
@@ -20,20 +21,43 @@ import traceback
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from .errors import StepLoadError
+from .errors import PbddError, StepLoadError
 from .registry import relative_path
 
+PRELUDE_ENV = "PBDD_PRELUDE"
 SKIPPED_DIRS = {"__pycache__", "node_modules", "site-packages", "venv", "env"}
 _imported: dict[str, object] = {}
 
 
 def install_lettuce_alias() -> None:
-    """Make ``import lettuce`` (and its submodules suites use) resolve to pbdd's objects."""
+    """Make ``import lettuce`` (and its submodules suites use) resolve to pbdd's objects;
+    ``lettuce.django`` resolves to ``parallel_bdd.django`` (see ``django/alias.py``)."""
     from . import lettuce as alias
+    from .django import alias as django_alias
 
     sys.modules.setdefault("lettuce", alias)
     for name in ("terrain", "registry", "core", "decorators"):
         sys.modules.setdefault(f"lettuce.{name}", alias)
+    django_alias.install()
+
+
+def import_prelude() -> None:
+    """Import the modules named in ``$PBDD_PRELUDE`` (comma-separated), before the suite.
+
+    An integration that starts pbdd (``manage.py harvest``) prepares every process of the
+    run the same way through it: workers inherit the environment whatever the start
+    method, and the modules run before ``terrain.py`` and the step files (Django must be
+    set up before a step file imports a model).
+    """
+    for name in filter(None, (part.strip() for part in os.environ.get(PRELUDE_ENV, "").split(","))):
+        try:
+            importlib.import_module(name)
+        except PbddError:
+            raise
+        except Exception as error:  # the integration's own set-up failed in this process
+            raise StepLoadError(
+                f"${PRELUDE_ENV} module {name} failed to import: {type(error).__name__}: {error}"
+            ) from None
 
 
 def _python_files_under(directory: Path) -> list[Path]:
@@ -134,10 +158,12 @@ def put_project_on_path() -> None:
 def import_suite(step_files: Sequence[Path], terrain: Path | None) -> None:
     """Import terrain.py (as ``terrain``) then every step file; StepLoadError on failure.
 
-    The current directory goes on ``sys.path`` first (``put_project_on_path``).
+    The current directory goes on ``sys.path`` first (``put_project_on_path``), then the
+    ``$PBDD_PRELUDE`` modules are imported (``import_prelude``).
     """
     put_project_on_path()
     install_lettuce_alias()
+    import_prelude()
     if "pbdd_suite" not in sys.modules:
         package = importlib.util.module_from_spec(
             importlib.machinery.ModuleSpec("pbdd_suite", None, is_package=True)

@@ -1,0 +1,98 @@
+"""pbdd's own options on ``manage.py harvest``, and the ``RunOptions`` a harvest run uses.
+
+Called by ``management/commands/harvest.py``. Lettuce's options keep lettuce's names
+(``-t``, ``-s``, ``--failfast``, ``--with-xunit``/``--xunit-file``, ``--no-color`` from
+Django); pbdd's keep pbdd's (``-p``, ``--junit-xml``, ``--cucumber-json``, ``--timeout``,
+``--history``, ``--no-history``, ``--rerun-failed``, ``-n``, ``--dry-run``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from ..config import RunOptions
+
+
+def processes(text: str) -> int:
+    """``-p 4`` or ``-p auto`` (one per core)."""
+    if text.strip().lower() == "auto":
+        return os.cpu_count() or 1
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: need at least 1 process")
+    return number
+
+
+def add_pbdd_arguments(parser: Any) -> None:
+    add = parser.add_argument
+    add(
+        "-t",
+        "--tag",
+        dest="tags",
+        action="append",
+        default=[],
+        help="lettuce's -t tag / -t -tag, or '@a and not @b'.",
+    )
+    add(
+        "-s",
+        "--scenarios",
+        dest="scenario_indexes",
+        default=None,
+        help="Only these 1-based scenarios of every feature, e.g. 1,3.",
+    )
+    add(
+        "-n",
+        "--name",
+        dest="names",
+        action="append",
+        default=[],
+        help="Only scenarios whose name matches REGEX.",
+    )
+    add("--failfast", action="store_true", help="Stop after the first failure.")
+    add("--with-xunit", action="store_true", help="JUnit XML to --xunit-file (lettucetests.xml).")
+    add("--xunit-file", default=None, help="Where --with-xunit writes.")
+    add(
+        "-p",
+        "--processes",
+        type=processes,
+        default=1,
+        help="Worker processes; 'auto': one per core.",
+    )
+    add("--junit-xml", default=None, help="Write a JUnit XML report here.")
+    add("--cucumber-json", default=None, help="Write a Cucumber JSON report here.")
+    add("--timeout", type=float, default=0.0, help="Seconds a scenario may run (0: no limit).")
+    add("--history", default=".scenarios", help="The scenario duration history file.")
+    add("--no-history", action="store_true", help="Neither read nor write the history file.")
+    add("--rerun-failed", action="store_true", help="Only scenarios that failed last time.")
+    add("--dry-run", action="store_true", help="List the scenarios in dispatch order; run nothing.")
+
+
+def run_options(paths: Sequence[str], port: int, options: dict[str, Any]) -> RunOptions:
+    """The pbdd run: the serial run serves on ``port``, worker i on ``port + 1 + i``."""
+    junit = options["junit_xml"]
+    if options["with_xunit"] or options["xunit_file"]:
+        junit = junit or options["xunit_file"] or "lettucetests.xml"
+    return RunOptions(
+        paths=tuple(paths),
+        processes=options["processes"],
+        verbosity=options["verbosity"],
+        tags=tuple(options["tags"]),
+        names=tuple(options["names"]),
+        scenario_indexes=options["scenario_indexes"],
+        failfast=options["failfast"],
+        dry_run=options["dry_run"],
+        timeout=options["timeout"],
+        junit_xml=junit,
+        cucumber_json=options["cucumber_json"],
+        history=options["history"],
+        no_history=options["no_history"],
+        rerun_failed=options["rerun_failed"],
+        base_port=port,
+        no_color=bool(options.get("no_color")),
+    )

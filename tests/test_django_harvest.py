@@ -1,0 +1,336 @@
+"""``python manage.py harvest`` end to end, on a temporary copy of ``examples/django_shop``.
+
+Each test runs harvest as a user does (a subprocess in the project directory) and checks
+what it left: scenarios passed, each worker on its own database and port, nothing left
+behind after a passing run, a failing run and Ctrl-C, one clear error for bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from postgres_server import postgres_fixture  # noqa: F401  (the fixture "postgres")
+
+pytest.importorskip("django")
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "examples" / "django_shop"
+
+PROBE_FEATURE = """
+@probe
+Feature: Probe
+  Scenario Outline: A worker's rows stay in its database
+    Given I have products in the database:
+      | name   | price | stock |
+      | <name> | 1.00  | 1     |
+    When every worker has started a probe
+    Then I record what this worker sees as "<name>"
+
+    Examples:
+      | name  |
+      | Alpha |
+      | Beta  |
+"""
+
+PROBE_STEPS = '''
+import json, os, time
+from pathlib import Path
+from urllib.request import urlopen
+
+from django.db import connection
+from lettuce import step, world
+from lettuce.django import django_url
+
+from catalog.models import Product
+
+PROBES = Path(os.environ["PROBE_DIR"])
+
+
+def wait_for(condition, what):
+    """Until condition() holds (another worker's file appears); fails after a minute."""
+    deadline = time.monotonic() + 60
+    while not condition():
+        assert time.monotonic() < deadline, f"still waiting for {what}"
+        time.sleep(0.02)
+
+
+@step(r"every worker has started a probe")
+def barrier(step):
+    (PROBES / f"started-{os.getpid()}").write_text("")
+    if os.environ.get("PROBE_BLOCK"):
+        wait_for(lambda: (PROBES / "release").exists(), "the release file")
+    workers = int(os.environ.get("PROBE_WORKERS", "1"))
+    wait_for(lambda: len(list(PROBES.glob("started-*"))) >= workers, "the other worker")
+
+
+@step(r'I record what this worker sees as "([^"]*)"')
+def record(step, name):
+    try:
+        with urlopen(django_url("/products/"), timeout=30) as response:
+            page = response.read().decode()
+    except OSError as error:
+        page = f"no server: {error}"
+    seen = {
+        "worker": getattr(world, "worker_id", None),
+        "port": world.port_number,
+        "url": django_url("/products/"),
+        "database": str(connection.settings_dict["NAME"]),
+        "rows": sorted(Product.objects.values_list("name", flat=True)),
+        "page": page,
+    }
+    (PROBES / f"{name}.json").write_text(json.dumps(seen))
+'''
+
+
+def free_base_port(count: int = 3) -> int:
+    """A port P with P..P+count free on 127.0.0.1 (the serial port and the workers')."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = probe.getsockname()[1]
+        if base + count < 65000 and all(_free(base + i) for i in range(count + 1)):
+            return base
+    raise RuntimeError("no free range of ports")
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+class Shop:
+    """A copy of the example project with the probe feature, and how to run harvest in it."""
+
+    def __init__(self, root: Path) -> None:
+        shutil.copytree(
+            EXAMPLE, root, ignore=shutil.ignore_patterns("__pycache__", "db.sqlite3", ".scenarios")
+        )
+        self.root = root
+        self.probes = root.parent / "probes"
+        self.probes.mkdir()
+        self.tmp = root.parent / "tmp"
+        self.tmp.mkdir()
+        self.port = free_base_port()
+        self.extra_env: dict[str, str] = {}
+
+    def add_probe(self, keep_rows: bool = True) -> None:
+        features = self.root / "catalog" / "features"
+        (features / "probe.feature").write_text(textwrap.dedent(PROBE_FEATURE).lstrip())
+        (features / "probe_steps.py").write_text(PROBE_STEPS.lstrip())
+        if keep_rows:  # no flush between scenarios: a row that leaked would be seen
+            (self.root / "terrain.py").write_text('"""No shared set-up."""\n')
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+        env["PROBE_DIR"] = str(self.probes)
+        env["TMPDIR"] = str(self.tmp)
+        env.pop("NO_COLOR", None)
+        env.update(self.extra_env)
+        return env
+
+    def command(self, *args: str) -> list[str]:
+        return [sys.executable, "manage.py", "harvest", "--no-history", "-P", str(self.port), *args]
+
+    def harvest(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            self.command(*args),
+            cwd=self.root,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    def seen(self) -> dict[str, dict]:
+        return {path.stem: json.loads(path.read_text()) for path in self.probes.glob("*.json")}
+
+    def leftovers(self) -> list[str]:
+        """Test database files or directories harvest made and did not remove."""
+        return [p.name for p in self.tmp.iterdir()] + [p.name for p in self.root.rglob("*.sqlite3")]
+
+    def ports_free(self, processes: int) -> bool:
+        ports = [self.port] if processes == 1 else [self.port + 1 + i for i in range(processes)]
+        return all(_free(port) for port in ports)
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Shop:
+    return Shop(tmp_path / "shop")
+
+
+def output(done: subprocess.CompletedProcess[str]) -> str:
+    return done.stdout + done.stderr
+
+
+# -- the example passes, serial and in parallel -----------------------------------------
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_example_scenarios_pass_serial_and_parallel(shop: Shop, processes: str) -> None:
+    done = shop.harvest("-p", processes, "-v", "2")
+    assert done.returncode == 0, output(done)
+    assert "4 scenarios (4 passed)" in done.stdout
+    assert shop.leftovers() == []
+    assert shop.ports_free(int(processes))
+
+
+# -- a database and a server per worker ---------------------------------------------------
+def test_each_worker_has_its_own_database_and_server(shop: Shop) -> None:
+    shop.add_probe()
+    shop.extra_env["PROBE_WORKERS"] = "2"
+    done = shop.harvest("-p", "2", "-a", "catalog", "-t", "probe")
+    assert done.returncode == 0, output(done)
+    seen = shop.seen()
+    assert set(seen) == {"Alpha", "Beta"}
+    assert {seen["Alpha"]["worker"], seen["Beta"]["worker"]} == {0, 1}
+    for name, probe in seen.items():
+        assert probe["rows"] == [name]  # the other scenario's row is in the other database
+        assert f'<li class="product">{name}:' in probe["page"]  # the server: same database
+        assert probe["port"] == shop.port + 1 + probe["worker"]
+        assert probe["url"] == f"http://127.0.0.1:{probe['port']}/products/"
+    assert seen["Alpha"]["database"] != seen["Beta"]["database"]
+    assert shop.leftovers() == [] and shop.ports_free(2)
+
+
+def test_serial_run_serves_on_the_port_given_by_P(shop: Shop) -> None:
+    shop.add_probe(keep_rows=False)
+    done = shop.harvest("-a", "catalog", "-t", "probe", "-n", "stay")
+    assert done.returncode == 0, output(done)
+    for probe in shop.seen().values():
+        assert probe["port"] == shop.port
+        assert probe["url"] == f"http://127.0.0.1:{shop.port}/products/"
+
+
+def test_no_server_with_S(shop: Shop) -> None:
+    shop.add_probe(keep_rows=False)
+    with socket.socket() as taken:  # -S must not even look at the port
+        taken.bind(("127.0.0.1", shop.port))
+        taken.listen()
+        done = shop.harvest("-S", "-a", "catalog", "-t", "probe")
+    assert done.returncode == 0, output(done)
+    assert all(probe["page"].startswith("no server") for probe in shop.seen().values())
+
+
+def test_test_database_only_with_T_or_the_setting(shop: Shop) -> None:
+    shop.add_probe(keep_rows=False)
+    shop.extra_env["SHOP_USE_TEST_DATABASE"] = "0"
+    migrate = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v", "0"],
+        cwd=shop.root,
+        env=shop.env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert migrate.returncode == 0, output(migrate)
+    done = shop.harvest("-a", "catalog", "-t", "probe")
+    assert done.returncode == 0, output(done)
+    assert {Path(p["database"]).name for p in shop.seen().values()} == {"db.sqlite3"}
+    done = shop.harvest("-T", "-a", "catalog", "-t", "probe")
+    assert done.returncode == 0, output(done)
+    assert {Path(p["database"]).name for p in shop.seen().values()} == {"test_default.sqlite3"}
+    assert [p.name for p in shop.tmp.iterdir()] == []
+
+
+# -- which apps ------------------------------------------------------------------------------
+def test_apps_and_avoid_apps_choose_the_features(shop: Shop) -> None:
+    only = shop.harvest("-a", "catalog", "--dry-run")
+    assert only.returncode == 0, output(only)
+    assert "catalog/features/products.feature" in only.stdout
+    assert "orders/features" not in only.stdout
+    avoid = shop.harvest("-A", "catalog", "--dry-run")
+    assert avoid.returncode == 0, output(avoid)
+    assert "orders/features/ordering.feature" in avoid.stdout
+    assert "catalog/features" not in avoid.stdout
+
+
+# -- nothing left behind ---------------------------------------------------------------------
+def test_failing_run_leaves_nothing(shop: Shop) -> None:
+    feature = shop.root / "orders" / "features" / "ordering.feature"
+    feature.write_text(feature.read_text().replace("I have sent 1 email", "I have sent 3 emails"))
+    done = shop.harvest("-p", "2")
+    assert done.returncode == 1, output(done)
+    assert "e-mails were sent, not 3" in done.stdout
+    assert shop.leftovers() == [] and shop.ports_free(2)
+
+
+def test_ctrl_c_leaves_nothing(shop: Shop) -> None:
+    shop.add_probe()
+    shop.extra_env.update(PROBE_WORKERS="1", PROBE_BLOCK="1")
+    process = subprocess.Popen(
+        shop.command("-p", "2", "-a", "catalog", "-t", "probe"),
+        cwd=shop.root,
+        env=shop.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not list(shop.probes.glob("started-*")):  # a step is running in a worker
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+        os.killpg(process.pid, signal.SIGINT)
+        (shop.probes / "release").write_text("")
+        out, _ = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 130, out
+    assert shop.leftovers() == [] and shop.ports_free(2)
+
+
+# -- bad input: one clear error, exit 2 ------------------------------------------------------
+def test_app_not_installed_is_an_error(shop: Shop) -> None:
+    done = shop.harvest("-a", "nosuchapp")
+    assert done.returncode == 2
+    assert "app 'nosuchapp' is not in INSTALLED_APPS" in done.stderr
+    assert "Traceback" not in output(done)
+
+
+def test_port_in_use_is_an_error(shop: Shop) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", shop.port + 1))
+        taken.listen()
+        done = shop.harvest("-p", "2")
+    assert done.returncode == 2
+    assert f"port {shop.port + 1} on 127.0.0.1 is in use" in done.stderr
+    assert "Traceback" not in output(done)
+    assert shop.leftovers() == []
+
+
+# -- PostgreSQL --------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_postgresql_clone_per_worker_and_nothing_left(shop: Shop, postgres) -> None:
+    shop.add_probe()
+    shop.extra_env.update(
+        SHOP_PG_PORT=str(postgres.port), SHOP_PG_HOST=postgres.host, PROBE_WORKERS="2"
+    )
+    done = shop.harvest("-p", "2", "-a", "catalog", "-t", "probe")
+    assert done.returncode == 0, output(done)
+    seen = shop.seen()
+    assert {seen["Alpha"]["worker"], seen["Beta"]["worker"]} == {0, 1}
+    for name, probe in seen.items():
+        assert probe["rows"] == [name]
+        assert probe["database"].startswith("test_shop_w")
+    assert postgres.databases("test_") == []
+    shutil.copy(EXAMPLE / "terrain.py", shop.root / "terrain.py")  # tables flushed again
+    full = shop.harvest("-p", "2")
+    assert full.returncode == 0, output(full)
+    assert "6 scenarios (6 passed)" in full.stdout
+    assert postgres.databases("test_") == []
