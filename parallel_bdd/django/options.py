@@ -2,7 +2,7 @@
 
 Called by ``management/commands/harvest.py``. Lettuce's options keep lettuce's names
 (``-t``, ``-s``, ``--failfast``, ``--with-xunit``/``--xunit-file``, ``--no-color`` from
-Django); pbdd's keep pbdd's (``-p``, ``--junit-xml``, ``--cucumber-json``, ``--timeout``,
+Django); pbdd's keep pbdd's (``-p``, one option per report format — ``--junit-xml``, ``--cucumber-json``... — ``--timeout``,
 ``--history``, ``--no-history``, ``--rerun-failed``, ``-n``, ``--dry-run``).
 """
 
@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..config import RunOptions
+from ..reporting.registry import FORMATS
 
 
 def processes(text: str) -> int:
@@ -64,8 +65,8 @@ def add_pbdd_arguments(parser: Any) -> None:
         default=1,
         help="Worker processes; 'auto': one per core.",
     )
-    add("--junit-xml", default=None, help="Write a JUnit XML report here.")
-    add("--cucumber-json", default=None, help="Write a Cucumber JSON report here.")
+    for report in FORMATS:  # --junit-xml, --cucumber-json, ... as pbdd has them
+        add(f"--{report.name}", dest=report.key, default=None, help=report.help)
     add("--timeout", type=float, default=0.0, help="Seconds a scenario may run (0: no limit).")
     add("--history", default=".scenarios", help="The scenario duration history file.")
     add("--no-history", action="store_true", help="Neither read nor write the history file.")
@@ -75,9 +76,9 @@ def add_pbdd_arguments(parser: Any) -> None:
 
 def run_options(paths: Sequence[str], port: int, options: dict[str, Any]) -> RunOptions:
     """The pbdd run: the serial run serves on ``port``, worker i on ``port + 1 + i``."""
-    junit = options["junit_xml"]
+    paths_of = {report.key: options.get(report.key) for report in FORMATS}
     if options["with_xunit"] or options["xunit_file"]:
-        junit = junit or options["xunit_file"] or "lettucetests.xml"
+        paths_of["junit_xml"] = paths_of["junit_xml"] or options["xunit_file"] or "lettucetests.xml"
     return RunOptions(
         paths=tuple(paths),
         processes=options["processes"],
@@ -88,8 +89,7 @@ def run_options(paths: Sequence[str], port: int, options: dict[str, Any]) -> Run
         failfast=options["failfast"],
         dry_run=options["dry_run"],
         timeout=options["timeout"],
-        junit_xml=junit,
-        cucumber_json=options["cucumber_json"],
+        reports=tuple((key, path) for key, path in paths_of.items() if path),
         history=options["history"],
         no_history=options["no_history"],
         rerun_failed=options["rerun_failed"],

@@ -1,7 +1,7 @@
 """The one place ``harvest`` hands a run to pbdd.
 
-Called by ``management/commands/harvest.py``. Today pbdd's run is ``cli.execute``; once the
-run lives in ``session.py`` only ``run_pbdd`` changes.
+Called by ``management/commands/harvest.py``; runs the options through ``session.py`` as
+``pbdd`` does.
 """
 
 from __future__ import annotations
@@ -11,6 +11,6 @@ from ..config import RunOptions
 
 def run_pbdd(options: RunOptions) -> int:
     """Run ``options`` as ``pbdd`` would (reports, history, exit code) and return the code."""
-    from ..cli import execute
+    from ..session import run_session
 
-    return execute(options)
+    return run_session(options).exit_code
