@@ -12,8 +12,12 @@ from __future__ import annotations
 import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .records import Record
+
+if TYPE_CHECKING:
+    from ..messages import HookFailure
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,9 @@ class FinishedRun:
     records: Sequence[Record]  # every attempt of every scenario, in file order
     wall_time: float  # seconds, the run's elapsed time
     junit_family: str = "xunit2"  # --junit-family: junit.FAMILIES
+    processes: int = 1  # workers (1: a serial run), for the predicted wall time
+    stopped_by: str = ""  # why scenarios did not run: "Interrupted", "--failfast", ""
+    hook_failures: Sequence[HookFailure] = ()  # hooks that failed outside any scenario
 
 
 @dataclass(frozen=True)
