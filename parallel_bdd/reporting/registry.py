@@ -56,6 +56,7 @@ class ReportFormat:
 FORMATS: tuple[ReportFormat, ...] = (
     ReportFormat("junit-xml", "junit", "Write a JUnit XML report here."),
     ReportFormat("cucumber-json", "cucumber_json", "Write a Cucumber JSON report here."),
+    ReportFormat("html", "html", "Write a self-contained HTML report here."),
 )
 
 
