@@ -341,7 +341,15 @@ class _Session:
             interrupted_reason=reason,
         )
         reporter.flaky(result.records, result.attempts)
-        self.write_reports(FinishedRun(every_attempt, result.wall_time, self.options.junit_family))
+        finished = FinishedRun(
+            every_attempt,
+            result.wall_time,
+            self.options.junit_family,
+            processes=result.processes,
+            stopped_by=reason,
+            hook_failures=tuple(result.hook_failures),
+        )
+        self.write_reports(finished)
         if self.history is not None:
             self.history.warnings.clear()
             self.history.save(scenario for _, scenario in result.records)

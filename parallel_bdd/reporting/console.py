@@ -48,6 +48,56 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}{'s' if count > 1 else ''}"
 
 
+def count_lines(ran: Sequence[tuple[WorkItem, ScenarioResult]], total: TotalResult) -> list[str]:
+    """lettuce's three count lines (features, scenarios, steps) for the final attempts that
+    ran; the HTML report shows the same lines."""
+    counts: dict[str, int] = {}
+    for _, result in ran:
+        counts[result.status] = counts.get(result.status, 0) + 1
+    scenario_detail = ", ".join(
+        f"{counts[status]} {label}"
+        for status, label in (
+            (m.FAILED, "failed"),
+            (m.AMBIGUOUS, "ambiguous"),
+            (m.ERRORED, "errored"),
+            (m.UNDEFINED, "undefined"),
+        )
+        if counts.get(status)
+    )
+    scenario_detail = (scenario_detail + ", " if scenario_detail else "") + (
+        f"{counts.get(m.PASSED, 0)} passed"
+    )
+    step_detail = ", ".join(
+        f"{count} {label}"
+        for count, label in (
+            (total.steps_failed, "failed"),
+            (total.steps_skipped, "skipped"),
+            (total.steps_undefined, "undefined"),
+        )
+        if count
+    )
+    step_detail = (step_detail + ", " if step_detail else "") + f"{total.steps_passed} passed"
+    return [
+        f"{plural(total.features_ran, 'feature')} ({total.features_passed} passed)",
+        f"{plural(total.scenarios_ran, 'scenario')} ({scenario_detail})",
+        f"{plural(total.steps, 'step')} ({step_detail})",
+    ]
+
+
+def not_run_line(total: TotalResult, reason: str) -> str:
+    """``Interrupted: 3 scenarios not run`` (``reason``: why, "" when unknown)."""
+    return f"{reason or 'not run'}: {plural(total.scenarios_not_run, 'scenario')} not run"
+
+
+def busy_time(ran: Sequence[tuple[WorkItem, ScenarioResult]]) -> float:
+    """The sum of the scenario times: what one process would have needed."""
+    return sum(result.duration for _, result in ran)
+
+
+def speed_up(busy: float, wall_time: float) -> float:
+    return busy / wall_time if wall_time > 0 else 1.0
+
+
 def color_wanted(no_color: bool, verbosity: int, stream: IO[str] | None = None) -> bool:
     if no_color or os.environ.get("NO_COLOR"):
         return False
@@ -305,44 +355,12 @@ class ConsoleReporter:
         ]
         block = snippet_block(undefined)
         self.echo()
-        counts: dict[str, int] = {}
-        for _, result in ran:
-            counts[result.status] = counts.get(result.status, 0) + 1
-        scenario_detail = ", ".join(
-            f"{counts[status]} {label}"
-            for status, label in (
-                (m.FAILED, "failed"),
-                (m.AMBIGUOUS, "ambiguous"),
-                (m.ERRORED, "errored"),
-                (m.UNDEFINED, "undefined"),
-            )
-            if counts.get(status)
-        )
-        scenario_detail = (scenario_detail + ", " if scenario_detail else "") + (
-            f"{counts.get(m.PASSED, 0)} passed"
-        )
-        step_detail = ", ".join(
-            f"{count} {label}"
-            for count, label in (
-                (total.steps_failed, "failed"),
-                (total.steps_skipped, "skipped"),
-                (total.steps_undefined, "undefined"),
-            )
-            if count
-        )
-        step_detail = (step_detail + ", " if step_detail else "") + f"{total.steps_passed} passed"
-        self.echo(f"{plural(total.features_ran, 'feature')} ({total.features_passed} passed)")
-        self.echo(f"{plural(total.scenarios_ran, 'scenario')} ({scenario_detail})")
-        self.echo(f"{plural(total.steps, 'step')} ({step_detail})")
+        for line in count_lines(ran, total):
+            self.echo(line)
         if total.scenarios_not_run:
-            reason = interrupted_reason or "not run"
-            self.echo(
-                self.style(
-                    f"{reason}: {plural(total.scenarios_not_run, 'scenario')} not run", m.NOT_RUN
-                )
-            )
-        busy = sum(result.duration for _, result in ran)
-        speedup = busy / wall_time if wall_time > 0 else 1.0
+            self.echo(self.style(not_run_line(total, interrupted_reason), m.NOT_RUN))
+        busy = busy_time(ran)
+        speedup = speed_up(busy, wall_time)
         where = plural(processes, "worker") if processes > 1 else "1 process"
         self.echo(
             f"Ran {plural(len(ran), 'scenario')} in {wall_time:.2f} s on {where} "

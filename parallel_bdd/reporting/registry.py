@@ -15,9 +15,13 @@ import importlib
 import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..errors import UsageError
 from .records import Record
+
+if TYPE_CHECKING:
+    from ..messages import HookFailure
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,9 @@ class FinishedRun:
     records: Sequence[Record]  # every attempt of every scenario, in file order
     wall_time: float  # seconds, the run's elapsed time
     junit_family: str = "xunit2"  # --junit-family: junit.FAMILIES
+    processes: int = 1  # workers (1: a serial run), for the predicted wall time
+    stopped_by: str = ""  # why scenarios did not run: "Interrupted", "--failfast", ""
+    hook_failures: Sequence[HookFailure] = ()  # hooks that failed outside any scenario
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,7 @@ FORMATS: tuple[ReportFormat, ...] = (
         requires="subunit",
         extra="subunit",
     ),
+    ReportFormat("html", "html", "Write a self-contained HTML report here."),
 )
 
 
