@@ -2,7 +2,7 @@
 runs which scenarios.
 
 Called in the parent by ``session.py`` (estimates from the history, ``--shard I/N``, the
-longest-first order) and by ``pool.py`` (the queue entries, ``--dist feature`` groups); the
+longest-first order) and by ``pool/`` (the queue entries, ``--dist feature`` groups); the
 history report uses ``shard`` and ``predicted_makespan`` for its predictions. Pure functions of
 ``WorkItem`` records and history entries: no I/O, no processes. Imports nothing from ``cli``,
 ``reporting``, ``pool`` or ``worker``.
