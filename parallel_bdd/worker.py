@@ -1,9 +1,10 @@
 """The only code that runs inside a worker process: take scenarios, run them, send results.
 
-Started by ``pool/worker_process.py`` (``multiprocessing`` with an explicit start method). A worker is
-the leader of its own process group, so the terminal's Ctrl-C reaches the parent alone and
-the parent can kill a worker together with every server and browser it started. It
-watches its parent and kills its own group if the parent disappears (no orphans).
+Started by ``pool/worker_process.py`` (``multiprocessing`` with an explicit start
+method). A worker is the leader of its own process group, so the terminal's Ctrl-C
+reaches the parent alone and the parent can kill a worker together with every server and
+browser it started (``process_tree``). It watches its parent and kills its own tree if
+the parent disappears (no orphans).
 
 ``SlowStepWatchdog`` is also used by ``serial.py`` for a serial run (``-p 1``), which runs
 the same ``Batch`` in the parent.
