@@ -1,6 +1,6 @@
 """Shared memory the pool reads without a message: which scenario each worker runs now.
 
-Made by ``pool.py`` before the first worker starts, handed to every worker, which writes it
+Made by ``pool/`` before the first worker starts, handed to every worker, which writes it
 (``worker.py``), and read by the pool. Imports nothing from the package at run time.
 """
 

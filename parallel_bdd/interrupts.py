@@ -1,6 +1,6 @@
 """Ctrl-C presses during a run: one small state object for every part of it.
 
-Used in the parent by ``serial.py`` (a ``-p 1`` run), ``pool.py`` (the pool's loop) and
+Used in the parent by ``serial.py`` (a ``-p 1`` run), ``pool/`` (the pool's loop) and
 ``session.py`` (after the scenarios ran: ``after.all``, the reports, the history). Imports
 only the standard library.
 

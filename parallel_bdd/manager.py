@@ -1,6 +1,7 @@
-"""The pool's SyncManager: its two queues, and how it is started.
+"""The pool's SyncManager: its queues (one event queue, one work queue per worker), and
+how it is started.
 
-Called by ``pool.py`` in the parent. A spawned manager process imports this module for
+Called by ``pool/`` in the parent. A spawned manager process imports this module for
 ``WorkQueue``, so it imports only the standard library, ``lifeline`` and
 ``process_start``.
 """
@@ -39,7 +40,7 @@ class QueueProxy(_QueueMethods):  # type: ignore[misc]
 
 
 class PoolManager(SyncManager):
-    """The SyncManager of a pool: its two queues, both ``WorkQueue``s."""
+    """The SyncManager of a pool: its queues are ``WorkQueue``s (``manager.WorkQueue()``)."""
 
 
 PoolManager.register("WorkQueue", WorkQueue, proxytype=QueueProxy)
@@ -51,8 +52,3 @@ def launch_manager(manager: PoolManager) -> None:
     SIGINT stays blocked while it starts, until its initializer ignores it."""
     with sigint_blocked():
         manager.start(manager_initializer, (os.getpid(),))
-
-
-def new_queues(manager: PoolManager) -> tuple[Any, Any]:
-    """The pool's queues in the started ``manager``: (work queue, event queue)."""
-    return manager.WorkQueue(), manager.WorkQueue()  # type: ignore[attr-defined]

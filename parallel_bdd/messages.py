@@ -199,11 +199,10 @@ class HookFailure:
 
 @dataclass(frozen=True)
 class WorkerEvent:
-    """What a worker tells the parent besides results (pool.py reads these)."""
+    """What a worker tells the parent (``pool.supervisor`` has a method for each kind)."""
 
-    kind: str  # "batch", "ready", "took", "results", "hook_failure", "warning", "recycle", "done"
+    kind: str  # "batch", "ready", "results", "hook_failure", "warning", "recycle", "done"
     worker_id: int
-    scenario_ids: tuple[str, ...] = ()  # "took": the queue entry's scenarios, in run order
     packed_results: bytes = b""  # "results": finished scenarios of the entry, pack()ed
     failure: HookFailure | None = None
     message: str = ""

@@ -1,7 +1,7 @@
 """How the pool starts its processes: the start method's context, SIGINT held back while
 a process starts, the run directory for the workers' logs, the CPUs this process may use.
 
-Called by ``pool.py`` and ``manager.py`` in the parent. Imports nothing from the package.
+Called by ``pool/`` and ``manager.py`` in the parent. Imports nothing from the package.
 """
 
 from __future__ import annotations

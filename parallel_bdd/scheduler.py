@@ -1,13 +1,14 @@
-"""Ordering and sharding policies: which scenario the workers pull first, and which CI machine
+"""Ordering and sharding policies: which scenario the workers get first, and which CI machine
 runs which scenarios.
 
 Called in the parent by ``session.py`` (estimates from the history, ``--shard I/N``, the
-longest-first order) and by ``pool.py`` (the queue entries, ``--dist feature`` groups); the
+longest-first order) and by ``dispatch/`` (the queue entries, ``--dist feature`` groups); the
 history report uses ``shard`` and ``predicted_makespan`` for its predictions. Pure functions of
 ``WorkItem`` records and history entries: no I/O, no processes. Imports nothing from ``cli``,
 ``reporting``, ``pool`` or ``worker``.
 
-Why longest first: workers pull from one queue, so the run ends when the last worker finishes.
+Why longest first: free workers get the next entry in order, so the run ends when the last
+worker finishes.
 A long scenario picked up late keeps one worker busy while the others idle; started first, it
 overlaps with the short ones. Greedy longest-first list scheduling is within 4/3 of the best
 possible makespan, and costs one sort.

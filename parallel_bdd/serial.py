@@ -3,7 +3,8 @@
 Called by ``session.py``. Adds what the pool does for workers, done in-process: Ctrl-C once
 finishes the running scenario, twice stops at once; ``--timeout`` raises inside the
 hung step (so its traceback shows where it hung) and reports the scenario as errored;
-``--retry``/``@retry(N)`` run a failed scenario again; ``--slow-step-warning``. Imports
+``--retry``/``@retry(N)`` run a failed scenario again (the pool's rule,
+``dispatch.Rules.retry_after``); ``--slow-step-warning``. Imports
 nothing from reporting: it reports through callbacks.
 """
 
@@ -16,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import messages as m
+from .dispatch import Rules
 from .interrupts import Interrupts
 from .messages import HookFailure, ScenarioResult, WorkItem
 from .runner import Batch, set_worker_world
-from .scheduler import retries_for
 from .worker import SlowStepWatchdog
 
 
@@ -47,51 +48,18 @@ def run_serial(
     on_notice: Callable[[str], None],
 ) -> SerialOutcome:
     set_worker_world(0, base_port, artifacts_dir)
-    outcome = SerialOutcome()
     interrupts = Interrupts(raise_after=1)  # the second press stops at once
-    fired = [False]
-
-    def on_alarm(signum: int, frame: Any) -> None:
-        fired[0] = True
-        raise ScenarioTimeout(f"the scenario ran past --timeout {timeout:g} s")
-
-    interrupts.install()
-    previous_alarm = signal.signal(signal.SIGALRM, on_alarm) if timeout else None
     batch = Batch(0, capture_fds=True, post_mortem=post_mortem)
+    run = _SerialRun(batch, interrupts, timeout, Rules(retries=retries), on_result, on_notice)
+    interrupts.install()
+    previous_alarm = signal.signal(signal.SIGALRM, run.on_alarm) if timeout else None
     watchdog = SlowStepWatchdog(batch, slow_step_warning)
     try:
         if batch.start():
             for item in items:
                 if interrupts.presses:
                     break
-                attempt = 1
-                while True:
-                    fired[0] = False
-                    if timeout:
-                        signal.setitimer(signal.ITIMER_REAL, timeout)
-                    try:
-                        result = batch.run(item)
-                    finally:
-                        if timeout:
-                            signal.setitimer(signal.ITIMER_REAL, 0)
-                    if fired[0]:
-                        result = _timed_out(result, timeout)
-                    if attempt > 1:
-                        result = dataclasses.replace(result, attempt=attempt)
-                    on_result(result)
-                    if interrupts.presses == 1:
-                        on_notice(
-                            "Interrupted: stopping after the running scenario "
-                            "(press Ctrl-C again to stop at once)"
-                        )
-                    again = (
-                        result.status in (m.FAILED, m.ERRORED, m.AMBIGUOUS)
-                        and attempt <= retries_for(item, retries)
-                        and not interrupts.presses
-                    )
-                    if not again:
-                        break
-                    attempt += 1
+                result = run.scenario(item)
                 if failfast and result.failed:
                     on_notice("--failfast: a scenario failed; stopping")
                     break
@@ -103,9 +71,56 @@ def run_serial(
         interrupts.restore()
         if previous_alarm is not None:
             signal.signal(signal.SIGALRM, previous_alarm)
-    outcome.interrupted = interrupts.presses > 0
-    outcome.hook_failures = list(batch.failures)
-    return outcome
+    return SerialOutcome(list(batch.failures), interrupted=interrupts.presses > 0)
+
+
+class _SerialRun:
+    """One scenario at a time in this process, with its attempts and its ``--timeout``."""
+
+    def __init__(
+        self,
+        batch: Batch,
+        interrupts: Interrupts,
+        timeout: float,
+        rules: Rules,
+        on_result: Callable[[ScenarioResult], None],
+        on_notice: Callable[[str], None],
+    ) -> None:
+        self.batch, self.interrupts, self.timeout, self.rules = batch, interrupts, timeout, rules
+        self.on_result, self.on_notice = on_result, on_notice
+        self.fired = False
+
+    def on_alarm(self, signum: int, frame: Any) -> None:
+        self.fired = True
+        raise ScenarioTimeout(f"the scenario ran past --timeout {self.timeout:g} s")
+
+    def scenario(self, item: WorkItem) -> ScenarioResult:
+        """Run ``item`` until an attempt is final (the pool's retry rule); its last record."""
+        attempt = 1
+        while True:
+            result = self.attempt(item)
+            if attempt > 1:
+                result = dataclasses.replace(result, attempt=attempt)
+            self.on_result(result)
+            if self.interrupts.presses == 1:
+                self.on_notice(
+                    "Interrupted: stopping after the running scenario "
+                    "(press Ctrl-C again to stop at once)"
+                )
+            if self.interrupts.presses or not self.rules.retry_after(item, result.status, attempt):
+                return result
+            attempt += 1
+
+    def attempt(self, item: WorkItem) -> ScenarioResult:
+        self.fired = False
+        if self.timeout:
+            signal.setitimer(signal.ITIMER_REAL, self.timeout)
+        try:
+            result = self.batch.run(item)
+        finally:
+            if self.timeout:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        return _timed_out(result, self.timeout) if self.fired else result
 
 
 def _timed_out(result: ScenarioResult, timeout: float) -> ScenarioResult:

@@ -2,7 +2,7 @@
 
 Called by ``cli.py`` with a ``RunOptions``; returns a ``RunResult``. Runs in the parent
 only: the scenarios run in-process through ``serial.py`` (``-p 1``) or in worker processes
-through ``pool.py``; the reports go through ``reporting``. Catches ``PbddError`` once,
+through ``pool/``; the reports go through ``reporting``. Catches ``PbddError`` once,
 prints ``Error: <message>`` and returns its exit code. Imports nothing from ``cli``; no
 worker imports this module.
 """

@@ -1,9 +1,10 @@
-"""The only code that runs inside a worker process: pull scenarios, run them, send results.
+"""The only code that runs inside a worker process: take scenarios, run them, send results.
 
-Started by ``pool.py`` (``multiprocessing`` with an explicit start method). A worker is
-the leader of its own process group, so the terminal's Ctrl-C reaches the parent alone and
-the parent can kill a worker together with every server and browser it started. It
-watches its parent and kills its own group if the parent disappears (no orphans).
+Started by ``pool/worker_process.py`` (``multiprocessing`` with an explicit start
+method). A worker is the leader of its own process group, so the terminal's Ctrl-C
+reaches the parent alone and the parent can kill a worker together with every server and
+browser it started (``process_tree``). It watches its parent and kills its own tree if
+the parent disappears (no orphans).
 
 ``SlowStepWatchdog`` is also used by ``serial.py`` for a serial run (``-p 1``), which runs
 the same ``Batch`` in the parent.
@@ -35,6 +36,7 @@ from .errors import PbddError
 from .handover import WorldHandover
 from .lifeline import watch_parent
 from .messages import HookFailure, ScenarioResult, WorkerEvent, WorkItem
+from .process_tree import kill_own_tree
 from .runner import Batch, describe_error, format_user_traceback, set_worker_world
 from .world import world
 
@@ -61,15 +63,7 @@ class WorkerSpec:
     world_state: WorldHandover = field(default_factory=lambda: WorldHandover({}))
     max_scenarios: int = 0  # 0: no limit; else exit after N and let the pool start a fresh one
     slow_step_warning: float = 0.0  # seconds; 0: no warning
-    first_item: WorkItem | None = None  # a crashed scenario re-run on this fresh worker first
     coverage: CoverageSettings | None = None  # --coverage: record in this worker too
-
-
-def _kill_own_group() -> None:
-    try:
-        os.killpg(os.getpgrp(), signal.SIGKILL)
-    finally:
-        os._exit(1)
 
 
 def _ignore_sigint(signum: int, frame: Any) -> None:
@@ -272,16 +266,53 @@ def main(
 ) -> None:
     """Worker entry point (the target of ``multiprocessing.Process``).
 
-    ``queues`` are the pool's (work queue, event queue) in its SyncManager; ``stop_flag``
-    is set by the parent on Ctrl-C or ``--failfast``; ``board`` is where this worker
-    says which scenario it runs now.
+    ``queues`` are (this worker's own work queue, the pool's event queue) in the pool's
+    SyncManager; ``stop_flag`` is set by the parent on Ctrl-C or ``--failfast``; ``board``
+    is where this worker says which scenario it runs now.
     """
     _detach_from_terminal()
     _work(spec, queues, stop_flag, board)
 
 
 def _work(spec: WorkerSpec, queues: tuple[Any, Any], stop_flag: Any, board: Board | None) -> None:
-    watch_parent(spec.parent_pid, _kill_own_group)
+    """Set up, import the suite, run before.batch, run what comes, run after.batch."""
+    recorder = _set_up(spec)
+    channel = _Channel(queues, spec.worker_id)
+    failure = _import_suite(spec)
+    if failure is not None:
+        channel.send("hook_failure", failure=failure)
+        channel.send("done")
+        return
+    for key, value in spec.world_state.state.items():
+        setattr(world, key, value)
+    set_worker_world(spec.worker_id, spec.port_number, spec.artifacts_dir)
+
+    batch = Batch(
+        spec.worker_id,
+        capture_fds=True,
+        on_hook_failure=lambda failure: channel.send("hook_failure", failure=failure),
+    )
+    channel.send("batch")  # before.batch starts now (--timeout bounds it)
+    if not batch.start(spec.world_state):
+        coverage_support.finish(recorder)
+        channel.send("done", message="before.batch failed")
+        return
+    channel.send("ready")
+    watchdog = SlowStepWatchdog(
+        batch, spec.slow_step_warning, lambda text: channel.send("warning", message=text)
+    )
+    try:
+        _Runs(spec, batch, channel, stop_flag, board).run(queues[0])
+    finally:
+        watchdog.stop()
+        batch.finish()
+        coverage_support.finish(recorder)
+        channel.send("done")
+
+
+def _set_up(spec: WorkerSpec) -> Any:
+    """The process around the suite: parent watch, log, stack dumps, cwd, sys.path, coverage."""
+    watch_parent(spec.parent_pid, kill_own_tree)
     _redirect_output(spec.log_path)
     # Fatal signals (SIGSEGV...) dump every thread into the log, which the pool quotes in
     # the crashed scenario's report; a file of its own, as fd 2 is captured per scenario.
@@ -291,90 +322,77 @@ def _work(spec: WorkerSpec, queues: tuple[Any, Any], stop_flag: Any, board: Boar
     faulthandler.register(signal.SIGUSR1, file=stack_file, all_threads=True)
     os.chdir(spec.cwd)
     sys.path[:] = list(spec.sys_path)
-    recorder = coverage_support.start(spec.coverage)
-    import_failure = None
+    return coverage_support.start(spec.coverage)
+
+
+def _import_suite(spec: WorkerSpec) -> HookFailure | None:
+    """Import the step files and terrain.py; a failure retires this worker."""
     try:
         import_suite(
             [Path(p) for p in spec.step_files], Path(spec.terrain) if spec.terrain else None
         )
     except PbddError as error:
-        import_failure = HookFailure("import", error.format_message(), "", spec.worker_id)
-    work_queue = queues[0]
-    channel = _Channel(queues, spec.worker_id)
+        return HookFailure("import", error.format_message(), "", spec.worker_id)
+    return None
 
-    def report_failure(failure: HookFailure) -> None:
-        channel.send("hook_failure", failure=failure)
 
-    if import_failure is not None:
-        report_failure(import_failure)
-        channel.send("done")
-        return
-    for key, value in spec.world_state.state.items():
-        setattr(world, key, value)
-    set_worker_world(spec.worker_id, spec.port_number, spec.artifacts_dir)
+class _Runs:
+    """The worker's main loop: take an entry from its own queue, run it, send the results.
 
-    batch = Batch(spec.worker_id, capture_fds=True, on_hook_failure=report_failure)
-    channel.send("batch")  # before.batch starts now (--timeout bounds it)
-    if not batch.start(spec.world_state):
-        coverage_support.finish(recorder)
-        channel.send("done", message="before.batch failed")
-        return
-    channel.send("ready")
-    watchdog = SlowStepWatchdog(
-        batch,
-        spec.slow_step_warning,
-        lambda text: channel.send("warning", message=text),
-    )
-    ran = 0
-    try:
-        # A queue entry is a tuple of scenarios (one, a chunk of short ones, or a feature):
-        # "took" names a chunk's scenarios in one message, then each result follows as it
-        # finishes; the board names the running scenario, so the parent always knows it
-        # without a message per start (a lone scenario gets no "took" at all).
-        pending: list[WorkItem] = [spec.first_item] if spec.first_item is not None else []
-        if pending:
-            channel.send("took", scenario_ids=(pending[0].scenario_id,))
-        unsent: list[ScenarioResult] = []
-        first_unsent = 0.0
+    A queue entry is a tuple of scenarios (one, a chunk of short ones, or a feature),
+    pushed to this worker by the parent's dispatcher, which thus knows what it holds; the
+    board names the running scenario, so the parent knows it without a message per start.
+    A chunk's results go back together, at most ``FLUSH_SECONDS`` apart.
+    """
 
-        def flush() -> None:
-            if unsent:
-                channel.send_results(tuple(unsent))
-                unsent.clear()
+    def __init__(
+        self, spec: WorkerSpec, batch: Batch, channel: _Channel, stop_flag: Any, board: Any
+    ) -> None:
+        self.spec, self.batch, self.channel = spec, batch, channel
+        self.stop_flag, self.board = stop_flag, board
+        self.unsent: list[ScenarioResult] = []
+        self.first_unsent = 0.0
+        self.ran = 0
 
-        while not channel.broken:
-            if not pending:
-                flush()
-                try:
-                    entry = work_queue.get()
-                except MANAGER_GONE:
-                    break
-                if entry is None:
-                    break
-                pending = list(m.unpack(entry))
-                if len(pending) > 1:
-                    # one scenario alone needs no message: the board names it once it runs
-                    channel.send("took", scenario_ids=tuple(item.scenario_id for item in pending))
-            if stop_flag is not None and stop_flag.value:
-                break  # Ctrl-C or --failfast: the parent reports the rest as not run
-            item = pending.pop(0)
-            if board is not None:
-                board.enter(spec.worker_id, item)
-            result = _run_one(batch, item)
-            if board is not None:
-                board.leave(spec.worker_id)
-            if not unsent:
-                first_unsent = time.monotonic()
-            unsent.append(result)
-            if not pending or time.monotonic() - first_unsent > FLUSH_SECONDS:
-                flush()
-            ran += 1
-            if spec.max_scenarios and ran >= spec.max_scenarios and not pending:
-                channel.send("recycle")
+    def run(self, work_queue: Any) -> None:
+        while not self.channel.broken:
+            self.flush()
+            try:
+                entry = work_queue.get()
+            except MANAGER_GONE:
                 break
-        flush()
-    finally:
-        watchdog.stop()
-        batch.finish()
-        coverage_support.finish(recorder)
-        channel.send("done")
+            if entry is None or not self.run_entry(list(m.unpack(entry))):
+                break
+        self.flush()
+
+    def run_entry(self, pending: list[WorkItem]) -> bool:
+        """Run one entry's scenarios in order; False when this worker must stop."""
+        while pending:
+            if self.stop_flag is not None and self.stop_flag.value:
+                return False  # Ctrl-C or --failfast: the parent reports the rest as not run
+            self.run_one(pending.pop(0), last=not pending)
+        max_scenarios = self.spec.max_scenarios
+        if max_scenarios and self.ran >= max_scenarios:
+            self.flush()
+            self.channel.send("recycle")
+            return False
+        return not self.channel.broken
+
+    def run_one(self, item: WorkItem, last: bool) -> None:
+        worker_id = self.spec.worker_id
+        if self.board is not None:
+            self.board.enter(worker_id, item)
+        result = _run_one(self.batch, item)
+        if self.board is not None:
+            self.board.leave(worker_id)
+        if not self.unsent:
+            self.first_unsent = time.monotonic()
+        self.unsent.append(result)
+        if last or time.monotonic() - self.first_unsent > FLUSH_SECONDS:
+            self.flush()
+        self.ran += 1
+
+    def flush(self) -> None:
+        if self.unsent:
+            self.channel.send_results(tuple(self.unsent))
+            self.unsent.clear()
