@@ -278,6 +278,9 @@ def _work(spec: WorkerSpec, queues: tuple[Any, Any], stop_flag: Any, board: Boar
     """Set up, import the suite, run before.batch, run what comes, run after.batch."""
     recorder = _set_up(spec)
     channel = _Channel(queues, spec.worker_id)
+    # set before the suite is imported: step files may read them at import time
+    # (``lettuce.django.django_url`` does)
+    set_worker_world(spec.worker_id, spec.port_number, spec.artifacts_dir)
     failure = _import_suite(spec)
     if failure is not None:
         channel.send("hook_failure", failure=failure)
@@ -285,7 +288,6 @@ def _work(spec: WorkerSpec, queues: tuple[Any, Any], stop_flag: Any, board: Boar
         return
     for key, value in spec.world_state.state.items():
         setattr(world, key, value)
-    set_worker_world(spec.worker_id, spec.port_number, spec.artifacts_dir)
 
     batch = Batch(
         spec.worker_id,
