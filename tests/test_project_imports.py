@@ -273,3 +273,29 @@ def test_the_project_directory_is_not_added_twice(suite: Suite) -> None:
         assert run.returncode == 0, run.output
         run = run_as_console_script(suite, "features", *args)
         assert run.returncode == 0, run.output
+
+
+def test_a_worker_knows_its_id_and_port_while_it_imports_the_suite(suite: Suite) -> None:
+    suite.steps(
+        """
+        import os
+        from lettuce import step, world
+
+        # read at import time, as lettuce.django's django_url does in step files
+        with open(f"import-{os.getpid()}.txt", "w") as file:
+            file.write(f"{getattr(world, 'worker_id', None)} {getattr(world, 'port_number', None)}")
+
+        @step(r'nothing')
+        def nothing(step):
+            pass
+        """
+    )
+    suite.feature(
+        "two.feature",
+        "Feature: Two\n  Scenario: a\n    Then nothing\n  Scenario: b\n    Then nothing\n",
+    )
+    run = suite.run("features", "-p", "2", "--base-port", "9300")
+    assert run.returncode == 0, run.output
+    seen = sorted(path.read_text() for path in suite.root.glob("import-*.txt"))
+    # the parent imports the suite too, before any worker id or port is set
+    assert seen == ["0 9301", "1 9302", "None None"]
