@@ -427,7 +427,7 @@ def history_command(
 )
 def history_merge(inputs: tuple[str, ...], output: str) -> None:
     """Merge history files (e.g. one per CI shard) into one."""
-    from .history import merge_files
+    from .history_merge import merge_files
 
     try:
         merged = merge_files(list(inputs), output)

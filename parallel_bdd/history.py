@@ -3,8 +3,8 @@ slowest first.
 
 Called in the parent only: by ``session.py`` once before a run (``HistoryStore.load``, fed
 to ``scheduler.with_estimates``) and once after it (``HistoryStore.save`` with every result),
-and by ``cli.py`` for ``pbdd history`` and ``pbdd history merge`` (``merge_files``). A worker never touches the file. Imports nothing
-from ``cli`` or ``reporting``.
+and by ``cli.py`` for ``pbdd history``; ``history_merge.py`` builds ``pbdd history merge`` on
+it. A worker never touches the file. Imports nothing from ``cli`` or ``reporting``.
 
 File format (JSON, UTF-8, one scenario per line so that a diff or a grep stays readable)::
 
@@ -51,12 +51,11 @@ import errno
 import json
 import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from parallel_bdd.errors import UsageError
 from parallel_bdd.files import write_atomically
 from parallel_bdd.messages import ERRORED, NOT_RUN, ScenarioResult
 
@@ -91,7 +90,7 @@ class HistoryEntry:
         )
 
 
-class _NotHistory(Exception):
+class NotHistory(Exception):
     """The file exists but is not a pbdd history file; the message says why."""
 
 
@@ -151,7 +150,7 @@ class HistoryStore:
         directory = self.path.parent
         if not directory.is_dir():
             # filelock would create the directory; a mistyped --history should not do that.
-            self._warn_unsaved(f"the directory {_shown(directory)} does not exist")
+            self._warn_unsaved(f"the directory {shown(directory)} does not exist")
             return
         stamp = utc_timestamp(now)
         import filelock  # here, not at import: a run that saves nothing never needs it
@@ -162,14 +161,14 @@ class HistoryStore:
                 entries = self._read_current(for_update=True)
                 for scenario_id, result in latest.items():
                     entries[scenario_id] = _updated(entries.get(scenario_id), result, stamp)
-                _write_atomically(self.path, entries)
+                write_history(self.path, entries)
         except filelock.Timeout:
             self._warn_unsaved(
-                f"{_shown(self.lock_path)} stayed locked for {self.lock_timeout:g}s "
+                f"{shown(self.lock_path)} stayed locked for {self.lock_timeout:g}s "
                 "(another pbdd still saving?)"
             )
         except OSError as error:
-            self._warn_unsaved(_os_reason(error))
+            self._warn_unsaved(os_reason(error))
 
     def _read_current(self, *, for_update: bool = False) -> dict[str, HistoryEntry]:
         try:
@@ -180,7 +179,7 @@ class HistoryStore:
             if for_update:
                 raise  # a file we cannot read must not be replaced by a fresh one
             self._warn(
-                f"cannot read the history file {_shown(self.path)} ({_os_reason(error)}); "
+                f"cannot read the history file {shown(self.path)} ({os_reason(error)}); "
                 "running without durations"
             )
             return {}
@@ -188,11 +187,11 @@ class HistoryStore:
             return dict(self._parsed[1])
         try:
             entries = parse_history(raw)
-        except _NotHistory as problem:
+        except NotHistory as problem:
             kept = self._quarantine(raw, str(problem))
             if for_update and not kept:
                 raise OSError(
-                    f"{_shown(self.path)} is not a history file and no copy could be kept"
+                    f"{shown(self.path)} is not a history file and no copy could be kept"
                 ) from None
             return {}
         self._parsed = (raw, entries)
@@ -206,17 +205,17 @@ class HistoryStore:
         try:
             backup.write_bytes(raw)
         except OSError as error:
-            what = f"could not keep a copy as {backup.name} ({_os_reason(error)})"
+            what = f"could not keep a copy as {backup.name} ({os_reason(error)})"
         else:
             what = f"kept it as {backup.name}"
             self._backed_up = raw
         self._warn(
-            f"{_shown(self.path)} is not a pbdd history file ({reason}); {what} and starting fresh"
+            f"{shown(self.path)} is not a pbdd history file ({reason}); {what} and starting fresh"
         )
         return self._backed_up == raw
 
     def _warn_unsaved(self, reason: str) -> None:
-        self._warn(f"could not save scenario durations to {_shown(self.path)}: {reason}")
+        self._warn(f"could not save scenario durations to {shown(self.path)}: {reason}")
 
     def _warn(self, message: str) -> None:
         if message not in self.warnings:
@@ -224,35 +223,35 @@ class HistoryStore:
 
 
 def parse_history(raw: bytes | str) -> dict[str, HistoryEntry]:
-    """The entries of a history file's content; raises ``_NotHistory`` saying what is wrong."""
+    """The entries of a history file's content; raises ``NotHistory`` saying what is wrong."""
     if isinstance(raw, bytes):
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise _NotHistory("not UTF-8 text") from None
+            raise NotHistory("not UTF-8 text") from None
     else:
         text = raw
     if not text.strip():
-        raise _NotHistory("the file is empty")
+        raise NotHistory("the file is empty")
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
-        raise _NotHistory(f"not JSON: {error.msg}, line {error.lineno}") from None
+        raise NotHistory(f"not JSON: {error.msg}, line {error.lineno}") from None
     if not isinstance(document, dict):
-        raise _NotHistory(f"expected a JSON object, found {_json_kind(document)}")
+        raise NotHistory(f"expected a JSON object, found {_json_kind(document)}")
     if document.get("format") != FORMAT_NAME:
-        raise _NotHistory(f'no "format": "{FORMAT_NAME}" field')
+        raise NotHistory(f'no "format": "{FORMAT_NAME}" field')
     version = document.get("version")
     if version != FORMAT_VERSION:
-        raise _NotHistory(f"version {version!r}, this pbdd reads version {FORMAT_VERSION}")
+        raise NotHistory(f"version {version!r}, this pbdd reads version {FORMAT_VERSION}")
     scenarios = document.get("scenarios")
     if not isinstance(scenarios, dict):
-        raise _NotHistory(f'"scenarios" is {_json_kind(scenarios)}, not an object')
+        raise NotHistory(f'"scenarios" is {_json_kind(scenarios)}, not an object')
     entries: dict[str, HistoryEntry] = {}
     for scenario_id, value in scenarios.items():
         entry = _entry_from_json(value)
         if entry is None:
-            raise _NotHistory(f"the entry for {scenario_id!r} is malformed")
+            raise NotHistory(f"the entry for {scenario_id!r} is malformed")
         entries[scenario_id] = entry
     return entries
 
@@ -305,105 +304,6 @@ def _updated(old: HistoryEntry | None, result: ScenarioResult, stamp: str) -> Hi
     )
 
 
-def merge_entries(histories: Sequence[Mapping[str, HistoryEntry]]) -> dict[str, HistoryEntry]:
-    """Combine histories recorded on several machines (or shards) into one.
-
-    For a scenario present in several histories:
-
-    * an entry is dropped when another one has both more runs and a later ``last_run``: it is
-      taken to be an older copy that the newer one already folded in (shards that started from
-      the same cached file each carry the old entry for the scenarios they did not run);
-    * ``status`` and ``last_run`` come from the most recent remaining entry (on a tie, the
-      later history in the sequence wins);
-    * ``duration`` is the average of the remaining entries weighted by their ``runs``;
-    * ``runs`` is the largest remaining count, so merging a file with itself changes nothing.
-    """
-    candidates: dict[str, list[HistoryEntry]] = {}
-    for history in histories:
-        for scenario_id, entry in history.items():
-            candidates.setdefault(scenario_id, []).append(entry)
-    return {scenario_id: _merge_one(entries) for scenario_id, entries in candidates.items()}
-
-
-def _merge_one(entries: list[HistoryEntry]) -> HistoryEntry:
-    if len(entries) == 1:
-        return _copy(entries[0])
-    moments = [parse_timestamp(entry.last_run) for entry in entries]
-    kept = [
-        (entry, moment)
-        for entry, moment in zip(entries, moments)
-        if not any(
-            other.runs > entry.runs and other_moment > moment
-            for other, other_moment in zip(entries, moments)
-        )
-    ]
-    # With the position in the key, the later history wins a tie on last_run.
-    newest_at = max(range(len(kept)), key=lambda index: (kept[index][1], index))
-    newest = kept[newest_at][0]
-    total_runs = sum(entry.runs for entry, _ in kept)
-    duration = sum(entry.duration * entry.runs for entry, _ in kept) / total_runs
-    return HistoryEntry(
-        duration=duration,
-        status=newest.status,
-        runs=max(entry.runs for entry, _ in kept),
-        last_run=newest.last_run,
-    )
-
-
-def _copy(entry: HistoryEntry) -> HistoryEntry:
-    return HistoryEntry(entry.duration, entry.status, entry.runs, entry.last_run)
-
-
-def merge_files(
-    inputs: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str]
-) -> dict[str, HistoryEntry]:
-    """``pbdd history merge``: combine ``inputs`` (rules: ``merge_entries``) into ``output``.
-
-    ``output`` is replaced, not merged into: list it among the inputs to keep what it holds.
-    A missing or unreadable input, or a failure to write ``output``, raises ``UsageError``.
-    """
-    if not inputs:
-        raise UsageError(
-            "pbdd history merge: no history file given",
-            hint="name the .scenarios files to combine, e.g. shard-1/.scenarios shard-2/.scenarios",
-        )
-    histories = [_read_strictly(Path(path)) for path in inputs]
-    merged = merge_entries(histories)
-    target = Path(output)
-    if not target.parent.is_dir():
-        raise UsageError(
-            f"cannot write '{target}': the directory {_shown(target.parent)} does not exist"
-        )
-    lock_path = target.with_name(target.name + ".lock")
-    import filelock
-
-    try:
-        refuse_symlinked_lock(lock_path)
-        with filelock.FileLock(str(lock_path), timeout=LOCK_TIMEOUT):
-            _write_atomically(target, merged)
-    except filelock.Timeout:
-        raise UsageError(f"cannot write '{target}': {lock_path} stayed locked") from None
-    except OSError as error:
-        raise UsageError(f"cannot write '{target}': {_os_reason(error)}") from None
-    return merged
-
-
-def _read_strictly(path: Path) -> dict[str, HistoryEntry]:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"'{path}': no such history file") from None
-    except OSError as error:
-        raise UsageError(f"cannot read '{path}': {_os_reason(error)}") from None
-    try:
-        return parse_history(raw)
-    except _NotHistory as problem:
-        raise UsageError(
-            f"'{path}' is not a pbdd history file ({problem})",
-            hint="give the .scenarios files that pbdd wrote",
-        ) from None
-
-
 def refuse_symlinked_lock(lock_path: Path) -> None:
     """Raise ``OSError`` when the lock file is a symbolic link.
 
@@ -414,12 +314,12 @@ def refuse_symlinked_lock(lock_path: Path) -> None:
     if lock_path.is_symlink():
         raise OSError(
             errno.ELOOP,
-            f"the lock file {_shown(lock_path)} is a symbolic link; pbdd locks only a file "
+            f"the lock file {shown(lock_path)} is a symbolic link; pbdd locks only a file "
             "of its own (remove the link)",
         )
 
 
-def _write_atomically(path: Path, entries: Mapping[str, HistoryEntry]) -> None:
+def write_history(path: Path, entries: Mapping[str, HistoryEntry]) -> None:
     """Write ``entries`` so that a reader sees either the old file or the new one."""
     write_atomically(path, render_history(entries).encode("utf-8"), keep_mode=True)
 
@@ -459,9 +359,9 @@ def _json_kind(value: object) -> str:
     return "an object"
 
 
-def _os_reason(error: OSError) -> str:
+def os_reason(error: OSError) -> str:
     return error.strerror or str(error)
 
 
-def _shown(path: Path) -> str:
+def shown(path: Path) -> str:
     return str(path) if str(path) else "."

@@ -16,7 +16,8 @@ import pytest
 
 from parallel_bdd import history as history_module
 from parallel_bdd.errors import UsageError
-from parallel_bdd.history import HistoryEntry, HistoryStore, merge_entries, merge_files
+from parallel_bdd.history import HistoryEntry, HistoryStore
+from parallel_bdd.history_merge import merge_entries, merge_files
 from parallel_bdd.messages import ScenarioResult
 from parallel_bdd.reporting.history_report import format_history
 
