@@ -32,6 +32,7 @@ setup(
         "postgres": ["psycopg[binary]>=3.1"],
         "subunit": ["python-subunit>=1.4"],
         "django": ["Django>=4.2"],
+        "redis": ["redis>=5.0", "hiredis>=2.0"],
         "example": ["Flask>=2.3", "selenium>=4.10", "factory_boy>=3.3"],
         "test": [
             "pytest>=7.4",
@@ -44,6 +45,8 @@ setup(
             "nox>=2024.4",
             "python-subunit>=1.4",
             "Django>=4.2",
+            "redis>=5.0",
+            "hiredis>=2.0",
         ],
     },
     entry_points={"console_scripts": ["pbdd = parallel_bdd.__main__:main"]},

@@ -2,8 +2,8 @@
 
 Entry point of the console script and ``python -m parallel_bdd`` (through ``__main__``).
 ``pbdd [PATHS]... [OPTIONS]`` runs a suite: this module only parses, ``session.py`` runs.
-``pbdd history`` and ``pbdd history merge`` are subcommands of the same click group. No
-worker imports this module.
+``pbdd history``, ``pbdd history merge`` and ``pbdd report`` (``report_command.py``) are
+subcommands of the same click group. No worker imports this module.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from . import __version__
 from .config import DEFAULT_BASE_PORT, RunOptions, find_pyproject, load_pyproject
 from .errors import PbddError, UsageError
 from .history import DEFAULT_PATH
+from .report_command import report_command
 from .reporting.console import plural
 from .reporting.registry import FORMATS
 from .session import run_session
@@ -436,6 +437,9 @@ def history_merge(inputs: tuple[str, ...], output: str) -> None:
     click.echo(
         f"Merged {plural(len(inputs), 'file')} into {output}: {plural(len(merged), 'scenario')}"
     )
+
+
+pbdd.add_command(report_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

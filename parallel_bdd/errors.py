@@ -8,9 +8,11 @@ these across the process boundary: its failures travel as result records.
 
     PbddError (exit 2)              base: a message that quotes the bad value
     ├── UsageError (exit 2)         a bad option or argument
-    └── SuiteError (exit 2)         the suite cannot be loaded: file:line when known
-        ├── GherkinSyntaxError      a feature file does not parse
-        └── StepLoadError           a step file does not import, a bad @step regex
+    ├── SuiteError (exit 2)         the suite cannot be loaded: file:line when known
+    │   ├── GherkinSyntaxError      a feature file does not parse
+    │   └── StepLoadError           a step file does not import, a bad @step regex
+    └── QueueError (exit 2)         the shared Redis queue: unreachable, lost, another
+                                    selection; names the URL with its password masked
 
 A history file that cannot be read is no error: the history store collects a warning and
 the run goes on. Ctrl-C is no error either: a run that stops for it exits 130.
@@ -60,3 +62,8 @@ class GherkinSyntaxError(SuiteError):
 
 class StepLoadError(SuiteError):
     """A step file that fails to import, or a step definition that cannot be used."""
+
+
+class QueueError(PbddError):
+    """The shared Redis queue cannot be used (``queue/``): unreachable at start, lost for
+    longer than the queue timeout, or holding a build of another selection."""
