@@ -10,22 +10,20 @@ reporting.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import io
 import logging
 import os
 import re
-import sys
-import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from . import messages as m
+from .capture import OutputCapture
 from .errors import PbddError
 from .handover import WorldHandover, remake_in_worker
 from .hooks import HOOKS
@@ -93,81 +91,6 @@ def describe_error(error: BaseException) -> str:
     text = str(error).strip().split("\n")[0]
     name = type(error).__name__
     return f"{name}: {text}" if text else name
-
-
-class OutputCapture:
-    """Capture a scenario's output: Python-level writes and the process's fd 1/2.
-
-    fd-level capture catches what subprocesses and C code write (a browser driver's
-    chatter), so a worker never writes to the user's terminal.
-    """
-
-    def __init__(self, capture_fds: bool) -> None:
-        self.capture_fds = capture_fds
-        self._files = [tempfile.TemporaryFile(mode="w+b") for _ in range(2)] if capture_fds else []
-        self._saved_fds: list[int] = []
-        self._saved_streams: tuple[Any, Any] | None = None
-        self._buffers = (io.StringIO(), io.StringIO())
-
-    def start(self) -> None:
-        self._buffers = (io.StringIO(), io.StringIO())
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except Exception:  # a closed or odd stream must not fail the scenario
-                pass
-        if self.capture_fds:
-            self._saved_fds = [os.dup(1), os.dup(2)]
-            os.dup2(self._files[0].fileno(), 1)
-            os.dup2(self._files[1].fileno(), 2)
-        self._saved_streams = (sys.stdout, sys.stderr)
-        sys.stdout, sys.stderr = self._buffers
-
-    def stop(self) -> tuple[str, str]:
-        if self._saved_streams is not None:
-            sys.stdout, sys.stderr = self._saved_streams
-            self._saved_streams = None
-        texts = [self._buffers[0].getvalue(), self._buffers[1].getvalue()]
-        if self.capture_fds and self._saved_fds:
-            for index, (file, fd) in enumerate(zip(self._files, self._saved_fds, strict=True)):
-                os.dup2(fd, index + 1)
-                os.close(fd)
-                # most scenarios write nothing at fd level: skip the read and truncate then
-                if os.lseek(file.fileno(), 0, os.SEEK_CUR):
-                    file.seek(0)
-                    texts[index] += file.read().decode("utf-8", "replace")
-                    file.seek(0)
-                    file.truncate()
-            self._saved_fds = []
-        return texts[0], texts[1]
-
-    @contextlib.contextmanager
-    def suspended(self) -> Iterator[None]:
-        """The real terminal back for a while (``--pdb``); what was captured is kept."""
-        if self._saved_streams is None:
-            yield
-            return
-        buffers = sys.stdout, sys.stderr
-        sys.stdout, sys.stderr = self._saved_streams
-        if self.capture_fds and self._saved_fds:
-            os.dup2(self._saved_fds[0], 1)
-            os.dup2(self._saved_fds[1], 2)
-        try:
-            yield
-        finally:
-            for stream in (sys.stdout, sys.stderr):
-                try:
-                    stream.flush()
-                except Exception:  # a closed or odd stream must not fail the scenario
-                    pass
-            if self.capture_fds and self._saved_fds:
-                os.dup2(self._files[0].fileno(), 1)
-                os.dup2(self._files[1].fileno(), 2)
-            sys.stdout, sys.stderr = buffers
-
-    def close(self) -> None:
-        for file in self._files:
-            file.close()
 
 
 class Batch:
@@ -269,37 +192,12 @@ class Batch:
         root.addHandler(self._log_handler)
         started_at = time.time()
         start = time.perf_counter()
-        error: tuple[str, str] | None = None
         scenario_obj: Scenario | None = None
+        error: tuple[str, str] | None = None
         artifacts: list[str] = []
         self._capture.start()
         try:
-            with scenario_namespace() as namespace:
-                feature = self._feature(item)
-                scenario_obj = Scenario(item, feature)
-                scenario_obj.worker_id = self.worker_id
-                error = self._feature_errors.get(item.feature.path)
-                error = error or self._call_scenario_hook("before", "each_scenario", scenario_obj)
-                if item.is_outline_row and error is None:
-                    error = self._call_scenario_hook(
-                        "before", "each_outline", scenario_obj, scenario_obj.row
-                    )
-                self._run_steps(scenario_obj, blocked=error is not None)
-                if item.is_outline_row:
-                    reasons = [s.why for s in scenario_obj.all_steps if s.why is not None]
-                    error = error or self._call_scenario_hook(
-                        "after",
-                        "outline",
-                        scenario_obj,
-                        item.outline_index,
-                        scenario_obj.row,
-                        reasons,
-                    )
-                    error = error or self._call_scenario_hook(
-                        "after", "each_outline", scenario_obj, scenario_obj.row
-                    )
-                error = self._call_scenario_hook("after", "each_scenario", scenario_obj) or error
-                artifacts = list(namespace._artifacts)
+            scenario_obj, error, artifacts = self._run_scenario(item)
         finally:
             stdout, stderr = self._capture.stop()
             root.removeHandler(self._log_handler)
@@ -326,6 +224,31 @@ class Batch:
             artifacts=tuple(artifacts),
             notes=tuple(self.notes),
         )
+
+    def _run_scenario(self, item: WorkItem) -> tuple[Scenario, tuple[str, str] | None, list[str]]:
+        """The scenario's hooks and steps, in lettuce's order: the scenario, its error (a
+        hook's), the files it attached."""
+        with scenario_namespace() as namespace:
+            feature = self._feature(item)
+            scenario_obj = Scenario(item, feature)
+            scenario_obj.worker_id = self.worker_id
+            error = self._feature_errors.get(item.feature.path)
+            error = error or self._call_scenario_hook("before", "each_scenario", scenario_obj)
+            if item.is_outline_row and error is None:
+                error = self._call_scenario_hook(
+                    "before", "each_outline", scenario_obj, scenario_obj.row
+                )
+            self._run_steps(scenario_obj, blocked=error is not None)
+            if item.is_outline_row:
+                reasons = [s.why for s in scenario_obj.all_steps if s.why is not None]
+                error = error or self._call_scenario_hook(
+                    "after", "outline", scenario_obj, item.outline_index, scenario_obj.row, reasons
+                )
+                error = error or self._call_scenario_hook(
+                    "after", "each_outline", scenario_obj, scenario_obj.row
+                )
+            error = self._call_scenario_hook("after", "each_scenario", scenario_obj) or error
+            return scenario_obj, error, list(namespace._artifacts)
 
     def _call_scenario_hook(self, when: str, point: str, *args: Any) -> tuple[str, str] | None:
         try:
