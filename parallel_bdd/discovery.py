@@ -123,8 +123,10 @@ def import_file(path: Path, module_name: str) -> None:
         return
     directory = str(path.parent)
     if directory not in sys.path:
-        # lettuce put each step file's directory on sys.path; suites import siblings that way
-        sys.path.insert(0, directory)
+        # lettuce put each step file's directory on sys.path; suites import siblings that way.
+        # After the project directory, though: a step file named like one of the project's
+        # modules (features/first.py in a project with app first) must not shadow it.
+        sys.path.insert(_after_project_directory(), directory)
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
         raise StepLoadError(f"cannot import {relative_path(key)}")
@@ -141,6 +143,14 @@ def import_file(path: Path, module_name: str) -> None:
             f"{relative_path(key)} failed to import:\n{_user_traceback(error, path)}",
             hint="Fix the step file, then run pbdd again.",
         ) from None
+
+
+def _after_project_directory() -> int:
+    cwd = os.getcwd()
+    for index, entry in enumerate(sys.path):
+        if os.path.abspath(entry or os.curdir) == cwd:
+            return index + 1
+    return 0
 
 
 def put_project_on_path() -> None:
