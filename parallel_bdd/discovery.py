@@ -141,8 +141,19 @@ def import_file(path: Path, module_name: str) -> None:
             raise
         raise StepLoadError(
             f"{relative_path(key)} failed to import:\n{_user_traceback(error, path)}",
-            hint="Fix the step file, then run pbdd again.",
+            hint=_import_hint(error),
         ) from None
+
+
+def _import_hint(error: BaseException) -> str:
+    # Django's models need its settings and apps: a Django project's features run by pbdd
+    # itself, not by harvest (named, not imported: pbdd does not need Django)
+    if type(error).__name__ in ("ImproperlyConfigured", "AppRegistryNotReady"):
+        return (
+            "This looks like a Django project's step file: run its features from the "
+            "project's directory with python manage.py harvest [PATHS]."
+        )
+    return "Fix the step file, then run pbdd again."
 
 
 def _after_project_directory() -> int:

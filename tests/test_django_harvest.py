@@ -354,6 +354,46 @@ def test_port_in_use_is_an_error(shop: Shop) -> None:
     assert shop.leftovers() == []
 
 
+@pytest.mark.parametrize("settings_module", ["", "shop_site.settings"])
+def test_a_django_projects_features_run_without_harvest_is_one_error(
+    shop: Shop, settings_module: str
+) -> None:
+    env = shop.env()
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    if settings_module:  # settings, but nobody set Django up
+        env["DJANGO_SETTINGS_MODULE"] = settings_module
+    done = subprocess.run(
+        [sys.executable, "-m", "parallel_bdd", "catalog/features", "--no-history"],
+        cwd=shop.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, output(done)
+    why = "Django's apps are not loaded" if settings_module else "DJANGO_SETTINGS_MODULE is not set"
+    assert why in done.stderr
+    assert "python manage.py harvest [PATHS]" in done.stderr
+    assert "Traceback" not in output(done)
+
+
+def test_postgresql_unreachable_is_one_error_with_the_password_masked(shop: Shop) -> None:
+    with socket.socket() as probe:  # a port nothing listens on once it is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    shop.extra_env.update(
+        SHOP_PG_PORT=str(port), SHOP_PG_HOST="127.0.0.1", SHOP_PG_PASSWORD="pw-s3cret"
+    )
+    done = shop.harvest("-T", "-p", "2")
+    assert done.returncode == 2, output(done)
+    assert f"PostgreSQL at 127.0.0.1:{port} (database 'default'" in done.stderr
+    assert f"postgres:***@127.0.0.1:{port}/shop" in done.stderr
+    assert "pw-s3cret" not in output(done)
+    assert "Traceback" not in output(done)
+    assert "Warning" not in output(done)
+    assert shop.leftovers() == [] and shop.ports_free(2)
+
+
 # -- PostgreSQL --------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_postgresql_clone_per_worker_and_nothing_left(shop: Shop, postgres) -> None:
