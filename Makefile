@@ -18,7 +18,7 @@ space := $(empty) $(empty)
 VENV_MADE := $(VENV)/.made-with-$(subst $(space),_,$(subst /,_,$(PYTHON)))
 VENV_INSTALLED := $(VENV)/.installed
 
-.PHONY: install venv debian consumers browser bdd test test-all lint bench clean distclean
+.PHONY: install venv debian consumers browser bdd bdd-postgres test test-all lint bench clean distclean
 
 install: $(VENV_INSTALLED)
 venv: $(VENV_MADE)
@@ -69,6 +69,13 @@ consumers:
 
 bdd: install debian
 	$(IN_VENV) $(VPY) -m parallel_bdd features -p 4 -v 2
+
+# The same scenarios on PostgreSQL (a database per worker, parallel_bdd.contrib.postgres):
+# on the server $PBDD_POSTGRES_DSN names, or else on a cluster started for the run and
+# removed after it, as the tests start theirs.
+bdd-postgres: install debian
+	$(IN_VENV) STORE_DATABASE=postgres $(VPY) examples/with_postgres.py -- \
+		$(VPY) -m parallel_bdd features -p 4 -v 2
 
 test: install consumers debian lint
 	$(IN_VENV) $(VPY) -m pytest -q

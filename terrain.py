@@ -2,7 +2,8 @@
 
 ``@before.batch`` runs once in every worker process (and once in a serial run): it starts
 the store on the worker's own port with an SQLite file in a temporary directory named
-after the worker, points the test-data factories at that file and opens a headless
+after the worker (or, with ``STORE_DATABASE=postgres``, the worker's own PostgreSQL
+database), points the test-data factories at that file and opens a headless
 Chromium. Nothing is shared between workers, so scenarios can run in any order on any
 worker. Each scenario starts from an empty store; a failing ``@browser`` scenario leaves a
 screenshot and the page source in the artifacts directory, listed in its report.
@@ -23,11 +24,31 @@ REPORT_SECONDS = float(os.environ.get("STORE_REPORT_SECONDS", "2.5"))
 BROWSER_TIMEOUT = 10.0
 
 
+# STORE_DATABASE=postgres: the same scenarios on PostgreSQL (the server: $PBDD_POSTGRES_DSN),
+# a template database made once and a copy per worker (parallel_bdd.contrib.postgres);
+# otherwise an SQLite file per worker.
+ON_POSTGRES = os.environ.get("STORE_DATABASE", "sqlite") == "postgres"
+
+if ON_POSTGRES:
+    from parallel_bdd.contrib.postgres import use_postgres
+    from store.pg_db import postgres_schema
+
+    def make_schema(conn):
+        conn.execute(postgres_schema())
+
+    # Registered before the hooks below, so a worker's database exists when its store
+    # starts; each scenario empties it through world.store.reset(), as on SQLite.
+    use_postgres(make_schema, name_prefix="store", reset="none")
+
+
 @before.batch
 def start_store_and_browser():
     world.store_dir = tempfile.mkdtemp(prefix=f"pbdd-store-worker{world.worker_id}-")
-    db_path = os.path.join(world.store_dir, "store.sqlite3")
-    server = StoreServer(world.port_number, db_path, report_seconds=REPORT_SECONDS)
+    if ON_POSTGRES:
+        database = world.database_url
+    else:
+        database = os.path.join(world.store_dir, "store.sqlite3")
+    server = StoreServer(world.port_number, database, report_seconds=REPORT_SECONDS)
     try:
         world.store = server.start()
     except RuntimeError as error:

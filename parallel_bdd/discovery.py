@@ -123,8 +123,10 @@ def import_file(path: Path, module_name: str) -> None:
         return
     directory = str(path.parent)
     if directory not in sys.path:
-        # lettuce put each step file's directory on sys.path; suites import siblings that way
-        sys.path.insert(0, directory)
+        # lettuce put each step file's directory on sys.path; suites import siblings that way.
+        # After the project directory, though: a step file named like one of the project's
+        # modules (features/first.py in a project with app first) must not shadow it.
+        sys.path.insert(_after_project_directory(), directory)
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
         raise StepLoadError(f"cannot import {relative_path(key)}")
@@ -139,8 +141,27 @@ def import_file(path: Path, module_name: str) -> None:
             raise
         raise StepLoadError(
             f"{relative_path(key)} failed to import:\n{_user_traceback(error, path)}",
-            hint="Fix the step file, then run pbdd again.",
+            hint=_import_hint(error),
         ) from None
+
+
+def _import_hint(error: BaseException) -> str:
+    # Django's models need its settings and apps: a Django project's features run by pbdd
+    # itself, not by harvest (named, not imported: pbdd does not need Django)
+    if type(error).__name__ in ("ImproperlyConfigured", "AppRegistryNotReady"):
+        return (
+            "This looks like a Django project's step file: run its features from the "
+            "project's directory with python manage.py harvest [PATHS]."
+        )
+    return "Fix the step file, then run pbdd again."
+
+
+def _after_project_directory() -> int:
+    cwd = os.getcwd()
+    for index, entry in enumerate(sys.path):
+        if os.path.abspath(entry or os.curdir) == cwd:
+            return index + 1
+    return 0
 
 
 def put_project_on_path() -> None:

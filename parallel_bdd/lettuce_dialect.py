@@ -12,6 +12,10 @@ spelling exists. Imports nothing of pbdd.
   as a new line and ``\\\\`` as one backslash. Cells keep their backslashes as written, as
   lettuce kept them (suites compare against text like ``a\\nb``); no warning, as there is no
   other spelling to move to (README, "Differences from Gherkin").
+* Quoted doc-string lines (``" from_email: x``): lettuce stripped every doc-string line and
+  then one leading and one trailing ``"``, and suites quoted lines to keep their indentation
+  (YAML mails). The content is only known once Gherkin has parsed the file, so
+  ``loader.py``'s compiler calls :func:`unquote_doc_string` on each doc string.
 """
 
 from __future__ import annotations
@@ -78,3 +82,21 @@ def rewrite_table_rows(lines: list[str], shown: str) -> list[str]:
         f"(lines {listed}); read as lettuce read them, with the last cell kept, but standard "
         "Gherkin drops what follows the last '|': end each row with '|'"
     ]
+
+
+def unquote_doc_string(content: str) -> str | None:
+    """The doc string as lettuce read it when every non-blank line starts with ``"``, else None.
+
+    Only that whole-block idiom is taken over: a doc string where some lines start with
+    ``"`` (JSON, quoted prose) stays as Gherkin reads it. Blank lines stay blank.
+    """
+    lines = content.split("\n")
+    written = [line.strip() for line in lines if line.strip()]
+    if not written or not all(line.startswith('"') for line in written):
+        return None
+    return "\n".join(_unquote(line.strip()) for line in lines)
+
+
+def _unquote(text: str) -> str:
+    text = text[1:] if text.startswith('"') else text
+    return text[:-1] if text.endswith('"') else text

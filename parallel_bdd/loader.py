@@ -20,13 +20,18 @@ from typing import Any
 
 from .cache_records import BadEntry, items_from_json, items_to_json
 from .errors import GherkinSyntaxError, SuiteError, UsageError
-from .lettuce_dialect import file_language, rewrite_language, rewrite_table_rows
+from .lettuce_dialect import (
+    file_language,
+    rewrite_language,
+    rewrite_table_rows,
+    unquote_doc_string,
+)
 from .messages import FeatureData, StepData, WorkItem, updated
 from .parse_cache import ParseCache
 from .registry import relative_path
 
 KEYWORDLESS_MARK = "* "
-CACHE_FORMAT = 5  # bump when the cached document's shape, or what a text parses to, changes
+CACHE_FORMAT = 6  # bump when the cached document's shape, or what a text parses to, changes
 CACHE_DOCUMENT = "pbdd-parse-cache"
 _DOCUMENT_KEYS = frozenset(
     {"format", "version", "key", "shown", "warnings", "scenario_lines", "line_count", "records"}
@@ -192,6 +197,8 @@ class _FeatureCompiler:
         self.scenarios: dict[str, dict[str, Any]] = {}
         self.rows: dict[str, tuple[int, dict[str, Any], dict[str, Any]]] = {}
         self.scenario_lines: list[int] = []
+        # doc strings read as lettuce read quoted lines: their line -> (first line, as read)
+        self.quoted_doc_strings: dict[int, tuple[str, str]] = {}
 
     def _index(self, children: Iterable[dict[str, Any]]) -> None:
         for child in children:
@@ -304,6 +311,12 @@ class _FeatureCompiler:
         if "docString" in argument:
             doc_string = argument["docString"]["content"]
             doc_type = argument["docString"].get("mediaType", "") or ""
+            unquoted = unquote_doc_string(doc_string)
+            if unquoted is not None:
+                first = next(text for text in doc_string.split("\n") if text.strip())
+                plain = next(text for text in unquoted.split("\n") if text.strip())
+                self.quoted_doc_strings[ast["docString"]["location"]["line"]] = (first, plain)
+                doc_string = unquoted
         return StepData(
             keyword=keyword,
             text=text,
@@ -477,6 +490,15 @@ def _compile_file(path: Path, shown: str, text: str) -> ParsedFeature:
         )
     compiler = _FeatureCompiler(path, document, keywordless)
     items = compiler.compile()
+    if compiler.quoted_doc_strings:
+        quoted = sorted(compiler.quoted_doc_strings)
+        first, plain = compiler.quoted_doc_strings[quoted[0]]
+        warnings.append(
+            f"{shown}:{quoted[0]}: {len(quoted)} doc string(s) with every line quoted "
+            f"(lines {', '.join(map(str, quoted[:8]))}{'...' if len(quoted) > 8 else ''}); "
+            f"read as lettuce read them, {first.strip()!r} as {plain!r}, but standard Gherkin "
+            "keeps the quotes: write the lines unquoted, indented as they should read"
+        )
     if not items:
         # lettuce ran nothing of such a file either, but silently: a misspelt header
         # ("Scenarios:") makes the scenarios part of the feature's description

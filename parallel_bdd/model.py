@@ -39,7 +39,12 @@ class Location:
 
 
 class HashList(list):  # type: ignore[type-arg]
-    """``step.hashes``: one dict per table row, with lettuce's helpers."""
+    """``step.hashes``: one dict per table row, with lettuce's helpers.
+
+    A list the step may change (append, remove, edit a row), as lettuce's was: every run
+    of a step builds its own from the frozen ``StepData``, so no change reaches another
+    scenario, outline row or step.
+    """
 
     def __init__(self, keys: Iterable[str], rows: Iterable[dict[str, str]]) -> None:
         super().__init__(rows)
@@ -56,7 +61,9 @@ class HashList(list):  # type: ignore[type-arg]
         return self[-1]
 
     def values_under(self, key: str) -> list[str]:
-        assert key in self._keys, f"the table has no column {key!r} (columns: {self._keys})"
+        # a step may add a column to its rows (lettuce looked the key up in each row)
+        known = key in self._keys or (self and all(key in row for row in self))
+        assert known, f"the table has no column {key!r} (columns: {self._keys})"
         return [row[key] for row in self]
 
 

@@ -18,7 +18,7 @@ from flask import Flask, abort, flash, jsonify, redirect, render_template, reque
 from . import db as rows
 from . import service
 from .api import api
-from .db import Database
+from .db import Database, open_database
 from .models import format_money
 from .reports import ReportJobs
 from .service import StoreError
@@ -31,7 +31,8 @@ def create_app(
     restock_refresh_ms: tuple[int, int] = (300, 800),
     create_tables: bool = True,
 ) -> Flask:
-    """The store app on the SQLite file ``db_path`` (created with its tables if missing).
+    """The store app on the SQLite file ``db_path`` (created with its tables if missing), or
+    on the PostgreSQL database of a ``postgresql://`` URL (``db.open_database``).
 
     ``report_seconds``: how long the stock report takes. ``restock_refresh_ms``: the
     return page re-reads the stock level this long (a random delay in the range) after a
@@ -43,7 +44,7 @@ def create_app(
         REPORT_SECONDS=report_seconds,
         RESTOCK_REFRESH_MS=restock_refresh_ms,
     )
-    database = Database(db_path)
+    database = open_database(db_path)
     if create_tables:
         database.create()
     app.extensions["store.database"] = database

@@ -9,6 +9,7 @@ browser from the same file.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -69,6 +70,17 @@ CREATE TABLE IF NOT EXISTS refunds (
 
 # Children before parents, so deleting in this order never trips a foreign key.
 TABLES = ("refunds", "returns", "order_lines", "orders", "customers", "products")
+
+
+def open_database(target: str | os.PathLike[str]) -> Database:
+    """An SQLite file, or a PostgreSQL database when ``target`` is a ``postgresql://`` URL
+    or a libpq ``key=value`` string."""
+    text = str(target)
+    if text.startswith(("postgresql://", "postgres://")) or re.match(r"\s*\w+\s*=", text):
+        from .pg_db import PostgresDatabase  # psycopg only for those who use it
+
+        return PostgresDatabase(text)
+    return Database(target)
 
 
 def now() -> str:

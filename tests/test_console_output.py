@@ -44,6 +44,43 @@ def test_verbosity_levels(suite):
     assert "\x1b[" not in steps.stdout
 
 
+PRINTING = """
+Feature: Printing
+  Scenario: first prints
+    Given I print "hello from step" 3 times
+  Scenario: second prints
+    Given I print "second says hi" 2 times
+"""
+PRINTING_STEPS = """
+from parallel_bdd import step
+@step(r'I print "(.*)" (\\d+) times')
+def prints(step, text, times):
+    for number in range(int(times)):
+        print(text, number)
+"""
+
+
+def test_what_a_passing_step_prints_is_shown_under_its_scenario_at_v3(suite):
+    suite.feature("p.feature", PRINTING)
+    suite.steps(PRINTING_STEPS)
+    for args in [("-p", "1"), ("-p", "2")]:
+        for verbosity in ("3", "4"):
+            run = suite.run("features", "-v", verbosity, "--no-history", "--no-color", *args)
+            assert run.returncode == 0, run.output
+            blocks = run.stdout.split("  Scenario: ")[1:]
+            by_name = {block.split("  #")[0]: block for block in blocks}
+            first, second = by_name["first prints"], by_name["second prints"]
+            assert "--- Captured stdout ---\n" in first
+            assert "hello from step 0\n    hello from step 1\n    hello from step 2" in first
+            assert "second says" not in first
+            assert "second says hi 0\n    second says hi 1" in second
+            assert "hello from step" not in second
+        quiet = suite.run("features", "-v", "2", "--no-history", *args)
+        assert quiet.returncode == 0, quiet.output
+        assert "hello from step" not in quiet.output
+        assert "Captured" not in quiet.output
+
+
 def _run_on_a_terminal(suite, *args: str) -> str:
     leader, follower = pty.openpty()
     env = suite.env()

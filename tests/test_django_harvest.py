@@ -295,6 +295,46 @@ def test_ctrl_c_leaves_nothing(shop: Shop) -> None:
     assert shop.leftovers() == [] and shop.ports_free(2)
 
 
+# -- step files named like an app ---------------------------------------------------------
+FIRST_FEATURE = """
+Feature: An app whose step file has its name
+  Scenario: Both the app and its step file load
+    Given the step file named first has loaded
+    Then "first" is the app
+"""
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_a_step_file_named_like_its_app_loads_and_the_app_stays_the_app(
+    shop: Shop, processes: str
+) -> None:
+    app = shop.root / "first"
+    (app / "features").mkdir(parents=True)
+    (app / "__init__.py").write_text("")
+    (app / "helpers.py").write_text('WHAT = "the first app"\n')
+    (app / "features" / "first.feature").write_text(textwrap.dedent(FIRST_FEATURE).lstrip())
+    (app / "features" / "first.py").write_text(
+        "from lettuce import step\n\n"
+        '@step(r"the step file named first has loaded")\n'
+        "def loaded(step):\n    pass\n"
+    )
+    (app / "features" / "steps.py").write_text(
+        "import importlib\n\nfrom lettuce import step\n\n"
+        "@step(r'\"first\" is the app')\n"
+        "def is_the_app(step):\n"
+        '    first = importlib.import_module("first")\n'
+        '    assert first.__file__.endswith("first/__init__.py"), first.__file__\n'
+        '    assert importlib.import_module("first.helpers").WHAT == "the first app"\n'
+    )
+    settings = shop.root / "shop_site" / "settings.py"
+    settings.write_text(
+        settings.read_text().replace('    "orders",\n', '    "orders",\n    "first",\n')
+    )
+    done = shop.harvest("-p", processes, "-a", "first", "-v", "2")
+    assert done.returncode == 0, output(done)
+    assert "1 scenario (1 passed)" in done.stdout
+
+
 # -- bad input: one clear error, exit 2 ------------------------------------------------------
 def test_app_not_installed_is_an_error(shop: Shop) -> None:
     done = shop.harvest("-a", "nosuchapp")
@@ -312,6 +352,46 @@ def test_port_in_use_is_an_error(shop: Shop) -> None:
     assert f"port {shop.port + 1} on 127.0.0.1 is in use" in done.stderr
     assert "Traceback" not in output(done)
     assert shop.leftovers() == []
+
+
+@pytest.mark.parametrize("settings_module", ["", "shop_site.settings"])
+def test_a_django_projects_features_run_without_harvest_is_one_error(
+    shop: Shop, settings_module: str
+) -> None:
+    env = shop.env()
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    if settings_module:  # settings, but nobody set Django up
+        env["DJANGO_SETTINGS_MODULE"] = settings_module
+    done = subprocess.run(
+        [sys.executable, "-m", "parallel_bdd", "catalog/features", "--no-history"],
+        cwd=shop.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, output(done)
+    why = "Django's apps are not loaded" if settings_module else "DJANGO_SETTINGS_MODULE is not set"
+    assert why in done.stderr
+    assert "python manage.py harvest [PATHS]" in done.stderr
+    assert "Traceback" not in output(done)
+
+
+def test_postgresql_unreachable_is_one_error_with_the_password_masked(shop: Shop) -> None:
+    with socket.socket() as probe:  # a port nothing listens on once it is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    shop.extra_env.update(
+        SHOP_PG_PORT=str(port), SHOP_PG_HOST="127.0.0.1", SHOP_PG_PASSWORD="pw-s3cret"
+    )
+    done = shop.harvest("-T", "-p", "2")
+    assert done.returncode == 2, output(done)
+    assert f"PostgreSQL at 127.0.0.1:{port} (database 'default'" in done.stderr
+    assert f"postgres:***@127.0.0.1:{port}/shop" in done.stderr
+    assert "pw-s3cret" not in output(done)
+    assert "Traceback" not in output(done)
+    assert "Warning" not in output(done)
+    assert shop.leftovers() == [] and shop.ports_free(2)
 
 
 # -- PostgreSQL --------------------------------------------------------------------------------

@@ -415,3 +415,70 @@ def test_each_step_hooks_run_for_skipped_undefined_and_ambiguous_steps(suite):
         "before And a step that is skipped",
         "after And a step that is skipped",
     ]
+
+
+HASHES_FEATURE = """
+Feature: Tables a step changes
+  Background:
+    Given the people:
+      | name  | age |
+      | alice | 30  |
+
+  Scenario Outline: Each row changes the table
+    Given the people:
+      | name  | age |
+      | alice | 30  |
+    When I add <extra> and age everyone
+    Then I see the people:
+      | name  | age |
+      | alice | 30  |
+
+  Examples:
+    | extra |
+    | bob   |
+    | carol |
+
+  Scenario: Another scenario
+    Given the people:
+      | name  | age |
+      | alice | 30  |
+"""
+
+HASHES_STEPS = """
+from lettuce import step, world
+
+@step(r'the people:')
+def the_people(step):
+    assert step.hashes == [{'name': 'alice', 'age': '30'}], step.hashes
+    step.hashes.append({'name': 'dave', 'age': '40'})
+    step.hashes[0]['age'] = '31'
+    step.hashes[0]['city'] = 'Lyon'
+    del step.hashes[1]
+    assert step.hashes.values_under('city') == ['Lyon']  # a column the step added
+    step.hashes.insert(0, {'name': 'zed', 'age': '1'})
+    assert [row['name'] for row in step.hashes] == ['zed', 'alice']
+    assert step.hashes.first['name'] == 'zed' and step.hashes.last['age'] == '31'
+    world.people = step.hashes
+
+@step(r'I add (\\w+) and age everyone')
+def add_and_age(step, extra):
+    world.people.append({'name': extra, 'age': '20'})
+    for row in world.people:
+        row['age'] = str(int(row['age']) + 1)
+    assert [row['name'] for row in world.people] == ['zed', 'alice', extra], world.people
+
+@step(r'I see the people:')
+def see_people(step):
+    assert step.hashes == [{'name': 'alice', 'age': '30'}], step.hashes
+    step.hashes.remove({'name': 'alice', 'age': '30'})
+    assert step.hashes == [] and step.keys == ('name', 'age')
+"""
+
+
+def test_step_hashes_is_a_list_a_step_may_change_without_leaking(suite):
+    suite.feature("people.feature", HASHES_FEATURE)
+    suite.steps(HASHES_STEPS)
+    for args in [(), ("-p", "2")]:
+        run = suite.run("features", "--no-history", *args)
+        assert run.returncode == 0, run.output
+        assert "3 scenarios (3 passed)" in run.stdout

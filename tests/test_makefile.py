@@ -82,6 +82,13 @@ def test_bdd_runs_the_example_suite_on_four_workers_from_the_venv(checkout):
     )
 
 
+def test_bdd_postgres_runs_the_same_suite_on_postgresql_and_bdd_stays_on_sqlite(checkout):
+    last = dry_run(checkout, "bdd-postgres").rstrip().replace("\\\n", " ")
+    assert "STORE_DATABASE=postgres .venv/bin/python examples/with_postgres.py --" in last
+    assert last.endswith(".venv/bin/python -m parallel_bdd features -p 4 -v 2")
+    assert "STORE_DATABASE" not in dry_run(checkout, "bdd")
+
+
 def test_an_installed_venv_is_used_as_it_is(checkout):
     set_up(checkout)
     out = dry_run(checkout, "test", "PYTHON=/usr/bin/python3")

@@ -299,3 +299,41 @@ def test_a_worker_knows_its_id_and_port_while_it_imports_the_suite(suite: Suite)
     seen = sorted(path.read_text() for path in suite.root.glob("import-*.txt"))
     # the parent imports the suite too, before any worker id or port is set
     assert seen == ["0 9301", "1 9302", "None None"]
+
+
+def test_a_step_file_named_like_a_project_module_does_not_shadow_it(suite: Suite) -> None:
+    suite.write("first/__init__.py", 'WHAT = "the project package"\n')
+    suite.steps(
+        """
+        from lettuce import step
+
+        @step(r'the step file named first has loaded')
+        def loaded(step):
+            pass
+        """,
+        name="first.py",
+    )
+    suite.steps(
+        """
+        import first
+        from lettuce import step
+
+        @step(r'"first" is the project package')
+        def is_package(step):
+            assert getattr(first, "WHAT", None) == "the project package", first.__file__
+        """
+    )
+    suite.feature(
+        "first.feature",
+        """
+        Feature: Names
+          Scenario: A step file and a package with one name
+            Given the step file named first has loaded
+            Then "first" is the project package
+        """,
+    )
+    for args in [(), ("-p", "2")]:
+        run = suite.run("features", "--no-history", *args)
+        assert run.returncode == 0, run.output
+        run = run_as_console_script(suite, "features", "--no-history", *args)
+        assert run.returncode == 0, run.output

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +58,49 @@ def _file_for_sqlite(alias: str) -> None:
         _made.temporary_dir = tempfile.mkdtemp(prefix="pbdd-django-")
     name = os.path.join(_made.temporary_dir, f"test_{alias}.sqlite3")
     connection.settings_dict["TEST"]["NAME"] = name
+
+
+def unreachable() -> list[str]:
+    """Each database server ``create`` would need and cannot reach, as one line (checked
+    by ``harvest -T`` before anything starts), the password masked."""
+    from django.db import DatabaseError
+
+    from ..masking import mask_secrets
+
+    problems: list[str] = []
+    for alias in _aliases():
+        connection = connections[alias]
+        if connection.vendor == "sqlite":
+            continue
+        try:
+            # what create_test_db connects to: the server's maintenance database (Django
+            # warns, then tries the configured one, when that is refused; both fail here)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                with connection._nodb_cursor():
+                    pass
+        except DatabaseError as error:
+            settings_dict = connection.settings_dict
+            where = (
+                f"{settings_dict.get('HOST') or 'localhost'}:{settings_dict.get('PORT') or 5432}"
+            )
+            url = (
+                f"{connection.vendor}://{settings_dict.get('USER') or ''}:"
+                f"{settings_dict.get('PASSWORD') or ''}@{where}/{settings_dict.get('NAME') or ''}"
+            )
+            detail = " ".join(str(error).split())
+            password = str(settings_dict.get("PASSWORD") or "")
+            if password:
+                detail = detail.replace(password, "***")
+            problems.append(
+                mask_secrets(
+                    f"{connection.display_name} at {where} (database {alias!r}, {url}) cannot "
+                    f"be reached: {detail}"
+                )
+            )
+        finally:
+            connection.close()
+    return problems
 
 
 def create(processes: int) -> dict[int, dict[str, dict[str, Any]]]:

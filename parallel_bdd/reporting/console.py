@@ -235,8 +235,9 @@ class ConsoleReporter:
             lines.append(self.style(_indent(result.error, 4), m.ERRORED))
             if result.error_traceback:
                 lines.append(self.style(_indent(result.error_traceback, 4), m.ERRORED))
-        if result.failed:
-            lines.extend(self._captured(result, indent=4))
+        # what a passing step prints is read here too, as lettuce users read their print
+        # output under the step; the log and artifacts only for failures (frameworks log a lot)
+        lines.extend(self._captured(result, indent=4, printed_only=not result.failed))
         lines.append("")
         self.echo("\n".join(lines))
 
@@ -259,17 +260,19 @@ class ConsoleReporter:
                 lines.append(self.style(f"        {candidate}", step.status))
         return lines
 
-    def _captured(self, result: ScenarioResult, indent: int) -> list[str]:
+    def _captured(
+        self, result: ScenarioResult, indent: int, printed_only: bool = False
+    ) -> list[str]:
         lines: list[str] = []
         for title, text in (
             ("Captured stdout", result.stdout),
             ("Captured stderr", result.stderr),
-            ("Captured log", result.log),
+            ("Captured log", "" if printed_only else result.log),
         ):
             if text.strip():
                 lines.append(" " * indent + f"--- {title} ---")
                 lines.append(_indent(text, indent))
-        for path in result.artifacts:
+        for path in () if printed_only else result.artifacts:
             lines.append(" " * indent + f"Artifact: {path}")
         return lines
 

@@ -33,6 +33,7 @@ if os.environ.get("SHOP_PG_PORT"):
             "ENGINE": "django.db.backends.postgresql",
             "NAME": os.environ.get("SHOP_PG_NAME", "shop"),
             "USER": os.environ.get("SHOP_PG_USER", "postgres"),
+            "PASSWORD": os.environ.get("SHOP_PG_PASSWORD", ""),
             "HOST": os.environ.get("SHOP_PG_HOST", "127.0.0.1"),
             "PORT": os.environ["SHOP_PG_PORT"],
         }

@@ -79,6 +79,7 @@ class Command(BaseCommand):
             return
         config = self._config(options)
         self._check_ports(config)
+        self._check_databases(config)
         config.to_environment()
         os.environ[PRELUDE_ENV] = PRELUDE
         sys.exit(self._run(run_options(paths, config.port, options)))
@@ -109,6 +110,19 @@ class Command(BaseCommand):
             raise CommandError(
                 f"port {', '.join(map(str, taken))} on 127.0.0.1 is in use: stop what listens "
                 "there, choose another port with -P (workers use the ports after it), or run with -S",
+                returncode=2,
+            )
+
+    def _check_databases(self, config: HarvestConfig) -> None:
+        if not config.test_database:
+            return
+        from ... import databases
+
+        problems = databases.unreachable()
+        if problems:
+            raise CommandError(
+                "; ".join(problems) + ": start the database server or correct DATABASES "
+                "(HOST, PORT) in the settings; nothing was created",
                 returncode=2,
             )
 
