@@ -20,17 +20,12 @@ from typing import Any
 
 from .cache_records import BadEntry, items_from_json, items_to_json
 from .errors import GherkinSyntaxError, SuiteError, UsageError
-from .lettuce_dialect import (
-    file_language,
-    rewrite_language,
-    rewrite_table_rows,
-    unquote_doc_string,
-)
+from .feature_compiler import KEYWORDLESS_MARK, FeatureCompiler
+from .lettuce_dialect import file_language, rewrite_language, rewrite_table_rows
 from .messages import FeatureData, StepData, WorkItem, updated
 from .parse_cache import ParseCache
 from .registry import relative_path
 
-KEYWORDLESS_MARK = "* "
 CACHE_FORMAT = 6  # bump when the cached document's shape, or what a text parses to, changes
 CACHE_DOCUMENT = "pbdd-parse-cache"
 _DOCUMENT_KEYS = frozenset(
@@ -180,155 +175,6 @@ def _is_block_keyword_line(line: str, lines: Sequence[str]) -> bool:
     return False
 
 
-def _cells(row: dict[str, Any]) -> tuple[str, ...]:
-    return tuple(cell["value"] for cell in row["cells"])
-
-
-class _FeatureCompiler:
-    """One parsed document → WorkItems (one per scenario / outline row)."""
-
-    def __init__(self, path: Path, document: dict[str, Any], keywordless: set[int]) -> None:
-        self.path = path
-        self.shown = relative_path(str(path))
-        self.document = document
-        self.keywordless = keywordless
-        self.steps: dict[str, dict[str, Any]] = {}
-        self.background_steps: set[str] = set()
-        self.scenarios: dict[str, dict[str, Any]] = {}
-        self.rows: dict[str, tuple[int, dict[str, Any], dict[str, Any]]] = {}
-        self.scenario_lines: list[int] = []
-        # doc strings read as lettuce read quoted lines: their line -> (first line, as read)
-        self.quoted_doc_strings: dict[int, tuple[str, str]] = {}
-
-    def _index(self, children: Iterable[dict[str, Any]]) -> None:
-        for child in children:
-            if "background" in child:
-                for step_ast in child["background"]["steps"]:
-                    self.steps[step_ast["id"]] = step_ast
-                    self.background_steps.add(step_ast["id"])
-            elif "scenario" in child:
-                node = child["scenario"]
-                self.scenarios[node["id"]] = node
-                self.scenario_lines.append(node["location"]["line"])
-                for step_ast in node["steps"]:
-                    self.steps[step_ast["id"]] = step_ast
-                index = 0
-                for examples in node.get("examples", ()):
-                    for row in examples.get("tableBody", ()):
-                        self.rows[row["id"]] = (index, examples, row)
-                        index += 1
-            elif "rule" in child:
-                self._index(child["rule"].get("children", ()))
-
-    def compile(self) -> list[WorkItem]:
-        from gherkin.pickles.compiler import Compiler
-
-        feature = self.document.get("feature")
-        if not feature:
-            return []
-        self._index(feature.get("children", ()))
-        background = next((c["background"] for c in feature["children"] if "background" in c), None)
-        feature_data = FeatureData(
-            path=self.shown,
-            name=feature["name"],
-            line=feature["location"]["line"],
-            description=_dedent(feature.get("description", "")),
-            tags=tuple(tag["name"].lstrip("@") for tag in feature.get("tags", ())),
-            language=feature.get("language", "en"),
-            keyword=feature.get("keyword", "Feature"),
-            background_name=background["name"] if background else "",
-            background_line=background["location"]["line"] if background else 0,
-        )
-        document = dict(self.document, uri=self.shown)
-        items: list[WorkItem] = []
-        names: dict[str, int] = {}
-        ids_by_scenario: dict[str, str] = {}
-        for compiled in Compiler().compile(document):
-            node = self.scenarios[compiled["astNodeIds"][0]]
-            base_id = ids_by_scenario.get(node["id"])
-            if base_id is None:
-                name = node["name"]
-                count = names.get(name, 0) + 1
-                names[name] = count
-                base_id = f"{self.shown}::{name}" + (f"::{count}" if count > 1 else "")
-                ids_by_scenario[node["id"]] = base_id
-            row_info = (
-                self.rows.get(compiled["astNodeIds"][1])
-                if len(compiled["astNodeIds"]) > 1
-                else None
-            )
-            steps = tuple(self._step(step) for step in compiled["steps"])
-            scenario_line = node["location"]["line"]
-            if row_info:
-                row_index, examples, row = row_info
-                keys = _cells(examples["tableHeader"]) if examples.get("tableHeader") else ()
-                item = WorkItem(
-                    scenario_id=f"{base_id}::{row_index + 1}",
-                    feature=feature_data,
-                    name=compiled["name"],
-                    line=row["location"]["line"],
-                    keyword=node["keyword"],
-                    tags=tuple(tag["name"].lstrip("@") for tag in compiled.get("tags", ())),
-                    steps=steps,
-                    scenario_line=scenario_line,
-                    template_name=node["name"],
-                    outline_keys=keys,
-                    outline_values=_cells(row),
-                    outline_index=row_index,
-                    order=len(items),  # within the file; load_features numbers the whole run
-                )
-            else:
-                item = WorkItem(
-                    scenario_id=base_id,
-                    feature=feature_data,
-                    name=compiled["name"],
-                    line=scenario_line,
-                    keyword=node["keyword"],
-                    tags=tuple(tag["name"].lstrip("@") for tag in compiled.get("tags", ())),
-                    steps=steps,
-                    scenario_line=scenario_line,
-                    template_name=node["name"],
-                    order=len(items),  # within the file; load_features numbers the whole run
-                )
-            items.append(item)
-        return items
-
-    def _step(self, pickle_step: dict[str, Any]) -> StepData:
-        ast = self.steps[pickle_step["astNodeIds"][0]]
-        line = ast["location"]["line"]
-        keyword = ast["keyword"]
-        text = pickle_step["text"]
-        original = ast["text"]
-        if line in self.keywordless and keyword == KEYWORDLESS_MARK:
-            # lettuce matched the whole line; keep its first word in the sentence
-            keyword = ""
-        argument = pickle_step.get("argument", {})
-        table: tuple[tuple[str, ...], ...] = ()
-        doc_string = None
-        doc_type = ""
-        if "dataTable" in argument:
-            table = tuple(_cells(row) for row in argument["dataTable"]["rows"])
-        if "docString" in argument:
-            doc_string = argument["docString"]["content"]
-            doc_type = argument["docString"].get("mediaType", "") or ""
-            unquoted = unquote_doc_string(doc_string)
-            if unquoted is not None:
-                first = next(text for text in doc_string.split("\n") if text.strip())
-                plain = next(text for text in unquoted.split("\n") if text.strip())
-                self.quoted_doc_strings[ast["docString"]["location"]["line"]] = (first, plain)
-                doc_string = unquoted
-        return StepData(
-            keyword=keyword,
-            text=text,
-            line=line,
-            original_text=original if original != text else "",
-            table=table,
-            doc_string=doc_string,
-            doc_string_type=doc_type,
-            in_background=ast["id"] in self.background_steps,
-        )
-
-
 @dataclass
 class ParsedFeature:
     """One feature file, compiled: what the cache keeps between runs."""
@@ -400,10 +246,6 @@ class ParsedFeature:
             for item in hits:
                 chosen.setdefault(item.scenario_id, item)
         return [item for item in self.items if item.scenario_id in chosen]
-
-
-def _dedent(text: str) -> str:
-    return "\n".join(line.strip() for line in text.split("\n")).strip()
 
 
 def load_features(paths: Sequence[str]) -> LoadedSuite:
@@ -488,7 +330,7 @@ def _compile_file(path: Path, shown: str, text: str) -> ParsedFeature:
             f"(lines {', '.join(map(str, first[:8]))}{'...' if len(first) > 8 else ''}); "
             "run as written, but standard Gherkin needs a keyword, e.g. '* ' or 'Given '",
         )
-    compiler = _FeatureCompiler(path, document, keywordless)
+    compiler = FeatureCompiler(path, document, keywordless)
     items = compiler.compile()
     if compiler.quoted_doc_strings:
         quoted = sorted(compiler.quoted_doc_strings)
