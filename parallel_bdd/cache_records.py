@@ -10,7 +10,8 @@ which the loader treats as a miss.
 A field equal to its default is left out of the document: most steps have no table, doc
 string or template text, and the cache is read on every run.
 
-Imports only ``messages``.
+The checked readers (``as_text``, ``as_integer``...) are shared with ``queue/records.py``,
+which reads results stored in Redis the same way. Imports only ``messages``.
 """
 
 from __future__ import annotations
@@ -29,84 +30,84 @@ class BadEntry(Exception):
     """A cache document that is not what ``items_to_json`` writes."""
 
 
-def _text(value: Any) -> str:
+def as_text(value: Any) -> str:
     if type(value) is not str:
         raise BadEntry("a string expected")
     return value
 
 
-def _integer(value: Any) -> int:
+def as_integer(value: Any) -> int:
     if type(value) is not int:
         raise BadEntry("an integer expected")
     return value
 
 
-def _number(value: Any) -> float:
+def as_number(value: Any) -> float:
     if type(value) is not float and type(value) is not int:
         raise BadEntry("a number expected")
     return float(value)
 
 
-def _flag(value: Any) -> bool:
+def as_flag(value: Any) -> bool:
     if type(value) is not bool:
         raise BadEntry("true or false expected")
     return value
 
 
-def _optional_text(value: Any) -> str | None:
-    return None if value is None else _text(value)
+def as_optional_text(value: Any) -> str | None:
+    return None if value is None else as_text(value)
 
 
-def _list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
     if type(value) is not list:
         raise BadEntry("a list expected")
     return value
 
 
-def _texts(value: Any) -> tuple[str, ...]:
-    return tuple(_text(each) for each in _list(value))
+def as_texts(value: Any) -> tuple[str, ...]:
+    return tuple(as_text(each) for each in as_list(value))
 
 
-def _rows(value: Any) -> tuple[tuple[str, ...], ...]:
-    return tuple(_texts(row) for row in _list(value))
+def as_rows(value: Any) -> tuple[tuple[str, ...], ...]:
+    return tuple(as_texts(row) for row in as_list(value))
 
 
 FEATURE_FIELDS: dict[str, _Convert] = {
-    "path": _text,
-    "name": _text,
-    "line": _integer,
-    "description": _text,
-    "tags": _texts,
-    "language": _text,
-    "keyword": _text,
-    "background_name": _text,
-    "background_line": _integer,
+    "path": as_text,
+    "name": as_text,
+    "line": as_integer,
+    "description": as_text,
+    "tags": as_texts,
+    "language": as_text,
+    "keyword": as_text,
+    "background_name": as_text,
+    "background_line": as_integer,
 }
 STEP_FIELDS: dict[str, _Convert] = {
-    "keyword": _text,
-    "text": _text,
-    "line": _integer,
-    "original_text": _text,
-    "table": _rows,
-    "doc_string": _optional_text,
-    "doc_string_type": _text,
-    "in_background": _flag,
+    "keyword": as_text,
+    "text": as_text,
+    "line": as_integer,
+    "original_text": as_text,
+    "table": as_rows,
+    "doc_string": as_optional_text,
+    "doc_string_type": as_text,
+    "in_background": as_flag,
 }
 # every item of a file shares one FeatureData: the document holds it once, beside the items
 ITEM_FIELDS: dict[str, _Convert] = {
-    "scenario_id": _text,
-    "name": _text,
-    "line": _integer,
-    "keyword": _text,
-    "tags": _texts,
-    "steps": lambda value: tuple(_step_from_json(step) for step in _list(value)),
-    "scenario_line": _integer,
-    "template_name": _text,
-    "outline_keys": _texts,
-    "outline_values": _texts,
-    "outline_index": _integer,
-    "order": _integer,
-    "estimate": _number,
+    "scenario_id": as_text,
+    "name": as_text,
+    "line": as_integer,
+    "keyword": as_text,
+    "tags": as_texts,
+    "steps": lambda value: tuple(_step_from_json(step) for step in as_list(value)),
+    "scenario_line": as_integer,
+    "template_name": as_text,
+    "outline_keys": as_texts,
+    "outline_values": as_texts,
+    "outline_index": as_integer,
+    "order": as_integer,
+    "estimate": as_number,
 }
 
 
@@ -151,7 +152,7 @@ def items_from_json(document: Any) -> list[WorkItem]:
     """The ``WorkItem``s ``items_to_json`` described; ``BadEntry`` for anything else."""
     if type(document) is not dict or document.keys() != {"feature", "items"}:
         raise BadEntry("not a feature's records")
-    raw_items = _list(document["items"])
+    raw_items = as_list(document["items"])
     if not raw_items:
         return []
     feature = _build(FeatureData, FEATURE_FIELDS, _FEATURE_DEFAULTS, document["feature"])

@@ -16,58 +16,36 @@ from collections.abc import Callable
 from dataclasses import MISSING, asdict, fields
 from typing import Any
 
-from ..cache_records import BadEntry, items_from_json, items_to_json
+from ..cache_records import (
+    BadEntry,
+    as_flag,
+    as_integer,
+    as_list,
+    as_number,
+    as_optional_text,
+    as_rows,
+    as_text,
+    as_texts,
+    items_from_json,
+    items_to_json,
+)
 from ..messages import ScenarioResult, StepResult, WorkItem
 
 
-class BadRecord(ValueError):
+class BadRecord(BadEntry, ValueError):
     """A stored value that is not what this module writes."""
-
-
-def _text(value: Any) -> str:
-    if type(value) is not str:
-        raise BadRecord("a string expected")
-    return value
-
-
-def _integer(value: Any) -> int:
-    if type(value) is not int:
-        raise BadRecord("an integer expected")
-    return value
-
-
-def _number(value: Any) -> float:
-    if type(value) not in (int, float):
-        raise BadRecord("a number expected")
-    return float(value)
-
-
-def _flag(value: Any) -> bool:
-    if type(value) is not bool:
-        raise BadRecord("true or false expected")
-    return value
-
-
-def _list(value: Any) -> list[Any]:
-    if type(value) is not list:
-        raise BadRecord("a list expected")
-    return value
-
-
-def _texts(value: Any) -> tuple[str, ...]:
-    return tuple(_text(each) for each in _list(value))
 
 
 # a field's declared type (as written in messages.py) -> its checked reader
 _BY_TYPE: dict[str, Callable[[Any], Any]] = {
-    "str": _text,
-    "int": _integer,
-    "float": _number,
-    "bool": _flag,
-    "str | None": lambda value: None if value is None else _text(value),
-    "tuple[str, ...]": _texts,
-    "tuple[tuple[str, ...], ...]": lambda value: tuple(_texts(row) for row in _list(value)),
-    "tuple[StepResult, ...]": lambda value: tuple(_step(each) for each in _list(value)),
+    "str": as_text,
+    "int": as_integer,
+    "float": as_number,
+    "bool": as_flag,
+    "str | None": as_optional_text,
+    "tuple[str, ...]": as_texts,
+    "tuple[tuple[str, ...], ...]": as_rows,
+    "tuple[StepResult, ...]": lambda value: tuple(_step(each) for each in as_list(value)),
 }
 
 
@@ -105,7 +83,10 @@ def result_from_json(text: str | bytes) -> ScenarioResult:
         data = json.loads(text)
     except (ValueError, UnicodeDecodeError) as error:
         raise BadRecord(f"not JSON: {error}") from None
-    result: ScenarioResult = _build(ScenarioResult, data)
+    try:
+        result: ScenarioResult = _build(ScenarioResult, data)
+    except BadEntry as error:  # a field of the wrong type (the shared readers' error)
+        raise BadRecord(str(error)) from None
     return result
 
 
