@@ -414,3 +414,56 @@ def test_postgresql_clone_per_worker_and_nothing_left(shop: Shop, postgres) -> N
     assert full.returncode == 0, output(full)
     assert "6 scenarios (6 passed)" in full.stdout
     assert postgres.databases("test_") == []
+
+
+EXPOSURE_FEATURE = """
+@exposure
+Feature: Exposure
+  Scenario: The live server answers on the loopback address only
+    Then the server answers on 127.0.0.1 but not on this host's other address
+"""
+
+EXPOSURE_STEPS = """
+import os, socket
+from urllib.parse import urlsplit
+
+from lettuce import step
+from lettuce.django import django_url
+
+
+@step(r"the server answers on 127.0.0.1 but not on this host's other address")
+def loopback_only(step):
+    port = urlsplit(django_url("/")).port
+    socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    other = os.environ["OTHER_ADDRESS"]
+    try:
+        socket.create_connection((other, port), timeout=5).close()
+    except OSError:
+        return  # refused (or unreachable): nothing outside this machine's loopback gets in
+    raise AssertionError(f"the live server answers on {other}:{port}")
+"""
+
+
+def _other_address() -> str | None:
+    """This host's address on its default route, if it has one besides the loopback."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("198.51.100.1", 9))  # no packet is sent: this only picks a route
+        except OSError:
+            return None
+        address = probe.getsockname()[0]
+    return None if address.startswith("127.") else address
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_the_live_server_binds_the_loopback_address_only(shop: Shop, processes: str) -> None:
+    other = _other_address()
+    if other is None:
+        pytest.skip("this machine has no address besides the loopback")
+    features = shop.root / "catalog" / "features"
+    (features / "exposure.feature").write_text(textwrap.dedent(EXPOSURE_FEATURE).lstrip())
+    (features / "exposure_steps.py").write_text(EXPOSURE_STEPS.lstrip())
+    shop.extra_env["OTHER_ADDRESS"] = other
+    done = shop.harvest("-p", processes, "-a", "catalog", "-t", "exposure")
+    assert done.returncode == 0, output(done)
+    assert "1 scenario (1 passed)" in done.stdout
