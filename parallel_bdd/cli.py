@@ -16,7 +16,13 @@ from typing import Any, TypeVar
 import click
 
 from . import __version__
-from .config import DEFAULT_BASE_PORT, RunOptions, find_pyproject, load_pyproject
+from .config import (
+    DEFAULT_BASE_PORT,
+    QueueOptions,
+    RunOptions,
+    find_pyproject,
+    load_pyproject,
+)
 from .errors import PbddError, UsageError
 from .history import DEFAULT_PATH
 from .report_command import report_command
@@ -230,6 +236,56 @@ def pbdd() -> None:
     help="Run shard I of N (history-balanced), e.g. --shard 2/4.",
 )
 @click.option(
+    "--queue",
+    "queue_url",
+    envvar="PBDD_QUEUE_URL",
+    metavar="URL",
+    default=None,
+    help="Share the suite with other machines through this Redis, e.g. redis://host:6379/0.",
+)
+@click.option(
+    "--build",
+    envvar="PBDD_BUILD_ID",
+    default=None,
+    help="With --queue: the build every machine joins (default: the CI run's id).",
+)
+@click.option(
+    "--worker",
+    "worker_name",
+    envvar="PBDD_WORKER_ID",
+    default=None,
+    help="With --queue: this machine's name (default: the CI node index, or host-pid).",
+)
+@click.option(
+    "--heartbeat-timeout",
+    type=click.FloatRange(min=1),
+    default=QueueOptions.heartbeat_timeout,
+    show_default=True,
+    help="With --queue: seconds without a heartbeat before other machines take a lost "
+    "machine's scenarios.",
+)
+@click.option(
+    "--queue-init-timeout",
+    type=click.FloatRange(min=0),
+    default=QueueOptions.init_timeout,
+    show_default=True,
+    help="With --queue: seconds to wait for the machine that fills the queue.",
+)
+@click.option(
+    "--queue-timeout",
+    type=click.FloatRange(min=0),
+    default=QueueOptions.queue_timeout,
+    show_default=True,
+    help="With --queue: seconds to keep retrying a Redis that went away.",
+)
+@click.option(
+    "--redis-ttl",
+    type=click.IntRange(min=60),
+    default=QueueOptions.ttl,
+    show_default=True,
+    help="With --queue: seconds the build's keys live.",
+)
+@click.option(
     "--base-port",
     type=click.IntRange(1, 65000),
     default=DEFAULT_BASE_PORT,
@@ -306,7 +362,11 @@ def run_command(ctx: click.Context, **params: Any) -> None:
     """
     if params["pdb"] and params["processes"] > 1:
         raise _PbddError(_pdb_needs_one_process(ctx, params["processes"]))
-    ctx.exit(run_session(_options(params)).exit_code)
+    try:
+        options = _options(params)
+    except UsageError as error:
+        raise _PbddError(error) from None
+    ctx.exit(run_session(options).exit_code)
 
 
 def _pdb_needs_one_process(ctx: click.Context, processes: int) -> UsageError:
@@ -375,6 +435,32 @@ def _options(params: dict[str, Any]) -> RunOptions:
         coverage_html=params["coverage_html"],
         pdb=params["pdb"],
         root_dir=params["root_dir"],
+        queue=_queue_options(params),
+    )
+
+
+def _queue_options(params: dict[str, Any]) -> QueueOptions | None:
+    """``--queue``'s options; ``UsageError`` for what cannot go with it."""
+    if not params["queue_url"]:
+        return None
+    if params["shard"] is not None:
+        raise UsageError(
+            f"--queue and --shard {params['shard'][0]}/{params['shard'][1]} both split the "
+            "suite between machines: use one",
+            hint="--queue balances as the machines go; --shard splits once, ahead of time.",
+        )
+    if params["pdb"]:
+        raise UsageError("--pdb cannot go with --queue: a queue run uses worker processes")
+    from .build_ids import build_id, worker_name
+
+    return QueueOptions(
+        url=params["queue_url"],
+        build=build_id(params["build"]),
+        worker=worker_name(params["worker_name"]),
+        heartbeat_timeout=params["heartbeat_timeout"],
+        init_timeout=params["queue_init_timeout"],
+        queue_timeout=params["queue_timeout"],
+        ttl=params["redis_ttl"],
     )
 
 

@@ -22,6 +22,19 @@ DEFAULT_BASE_PORT = 8181
 KEY_ALIASES = {"history": "history_path", "random": "random_order", "tag": "tags", "name": "names"}
 
 
+@dataclass(frozen=True)
+class QueueOptions:
+    """``--queue``: this machine joins build ``build`` of the shared queue at ``url``."""
+
+    url: str
+    build: str
+    worker: str
+    heartbeat_timeout: float = 30.0  # seconds without a heartbeat before others take over
+    init_timeout: float = 300.0  # seconds to wait for the machine that fills the queue
+    queue_timeout: float = 60.0  # seconds a server that went away is asked again
+    ttl: int = 8 * 60 * 60  # every key's time to live, in seconds
+
+
 @dataclass
 class RunOptions:
     """One run, as the command line and pyproject.toml ask for it."""
@@ -60,6 +73,7 @@ class RunOptions:
     slow_step_warning: float = 0.0
     pdb: bool = False  # post-mortem at a failing step; serial runs only (cli refuses -p N)
     root_dir: str | None = None  # the highest directory step files are looked for in
+    queue: QueueOptions | None = None  # --queue: the work comes from a build shared in Redis
 
     @property
     def parallel(self) -> bool:

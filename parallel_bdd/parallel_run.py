@@ -19,6 +19,7 @@ from .handover import WorldHandover
 from .messages import ScenarioResult, WorkItem
 
 if TYPE_CHECKING:
+    from .dispatch import WorkSource
     from .pool import PoolOutcome
     from .worker import WorkerSpec
 
@@ -33,9 +34,11 @@ def run_pool(
     on_result: Callable[[ScenarioResult], None],
     on_notice: Callable[[str], None],
     handover: WorldHandover,
+    source: WorkSource | None = None,
 ) -> PoolOutcome:
     """Run ``items`` on a pool of ``processes`` workers, each with what ``before.all``
-    left on ``world`` (``handover.py``)."""
+    left on ``world`` (``handover.py``); the work comes from ``source`` when given (a
+    queue shared with other machines), else from the scheduler's local queue."""
     from .pool import WorkerPool
 
     pool = WorkerPool(
@@ -51,6 +54,7 @@ def run_pool(
         chunking=not options.max_scenarios_per_worker,
         on_result=on_result,
         on_notice=on_notice,
+        source=source,
     )
     return pool.run(items)
 

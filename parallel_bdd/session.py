@@ -41,6 +41,7 @@ from .reporting.registry import FinishedRun, format_named
 
 if TYPE_CHECKING:
     from .history import HistoryEntry, HistoryStore
+    from .queue.source import RedisSource
 
 
 @dataclass
@@ -55,6 +56,7 @@ class RunResult:
     processes: int = 0  # workers (1: the serial run in this process)
     interrupted: bool = False
     all_workers_failed: bool = False
+    error: PbddError | None = None  # what stopped the run midway (the shared queue went away)
 
 
 def run_session(options: RunOptions) -> RunResult:
@@ -130,6 +132,8 @@ class _Ran:
     hook_failures: list[HookFailure]
     interrupted: bool
     all_workers_failed: bool = False
+    not_run: list[str] = field(default_factory=list)  # handed out here, never finished
+    error: PbddError | None = None
 
 
 class _Session:
@@ -220,6 +224,11 @@ class _Session:
             )
             return RunResult(EXIT_FAILED)
         processes = min(self.options.processes, len(items))
+        source = None
+        if self.options.queue is not None:
+            source = self.join_queue(items, processes)
+            if source is None:
+                return RunResult(EXIT_OK)
         # The suite stays loaded for the whole run: frozen, a full garbage collection no
         # longer walks it.
         gc.freeze()
@@ -231,11 +240,14 @@ class _Session:
             self.reporter.hook_failures([_hook_failure("before.all", error)])
             click.echo("Error: before.all failed; nothing ran.", err=True)
             return RunResult(EXIT_USAGE)
-        if processes > 1:
-            ran = self.run_pool(items, processes, spec_for, tally, handover)
+        if processes > 1 or source is not None:
+            ran = self.run_pool(items, processes, spec_for, tally, handover, source)
         else:
             ran = self.run_serial(items, tally)
         in_file_order = sorted(items, key=lambda item: item.order)
+        if source is not None:  # this machine reports what it was handed, not the build
+            ours = set(tally.results) | set(ran.not_run)
+            in_file_order = [item for item in in_file_order if item.scenario_id in ours]
         result = RunResult(
             EXIT_OK,
             records=tally.records(in_file_order),
@@ -245,9 +257,31 @@ class _Session:
             processes=processes,
             interrupted=ran.interrupted,
             all_workers_failed=ran.all_workers_failed,
+            error=ran.error,
         )
+        if source is not None and not in_file_order and ran.error is None:
+            self.reporter.notice(
+                f"Worker {source.queue.worker} ran no scenario: the other machines of build "
+                f"{source.queue.build} took them all"
+            )
+            return RunResult(EXIT_OK, processes=processes)
         self.finish(result, tally.every_attempt(in_file_order))
         return result
+
+    def join_queue(self, items: Sequence[WorkItem], processes: int) -> RedisSource | None:
+        """``--queue``: fill the build's queue or join it; ``None`` when it is finished."""
+        from .queue.joining import join_build
+
+        options = self.options
+        assert options.queue is not None
+        return join_build(
+            options.queue,
+            items,
+            processes,
+            dist=options.dist,
+            chunking=not options.max_scenarios_per_worker,
+            on_notice=self.reporter.notice,
+        )
 
     def run_serial(self, items: Sequence[WorkItem], tally: _Tally) -> _Ran:
         from .serial import run_serial
@@ -279,22 +313,38 @@ class _Session:
         spec_for: SpecFactory,
         tally: _Tally,
         handover: WorldHandover,
+        source: RedisSource | None,
     ) -> _Ran:
         _import_in_background(self.modules_for_the_end())
-        outcome = run_pool(
-            self.options,
-            items,
-            processes,
-            spec_for,
-            tally.on_result,
-            self.reporter.notice,
-            handover,
-        )
+        try:
+            outcome = run_pool(
+                self.options,
+                items,
+                processes,
+                spec_for,
+                tally.on_result,
+                self.reporter.notice,
+                handover,
+                source,
+            )
+        finally:
+            if source is not None:
+                self.close_queue(source)
         return _Ran(
             list(outcome.hook_failures),
             outcome.interrupted or outcome.killed,
             outcome.all_workers_failed,
+            not_run=list(outcome.not_run),
+            error=outcome.queue_error,
         )
+
+    def close_queue(self, source: RedisSource) -> None:
+        """Give back what this machine still holds, at once (not after the heartbeat
+        timeout); a queue that is gone is said, not raised, so the reports still come."""
+        try:
+            source.close()
+        except PbddError as error:
+            self.reporter.notice(f"Warning: {error.message}")
 
     def modules_for_the_end(self) -> list[str]:
         """What the end of a pooled run imports lazily for these options."""
@@ -316,6 +366,9 @@ class _Session:
             total = self.report(result, every_attempt, late)
         result.interrupted = result.interrupted or bool(late.presses)
         result.exit_code = _exit_code(result, total)
+        if result.error is not None:
+            click.echo(f"Error: {result.error.format_message()}", err=True)
+            result.exit_code = result.error.exit_code
 
     def report(
         self, result: RunResult, every_attempt: list[Record], late: Interrupts

@@ -422,7 +422,7 @@ def test_a_dispatcher_takes_any_work_source() -> None:
     class Recording(LocalQueue):
         acked: list[str] = []
 
-        def done(self, result: ScenarioResult) -> None:
+        def done(self, result: ScenarioResult, final: bool = True) -> None:
             self.acked.append(result.scenario_id)
 
     a, b = make_items("a", "b")
@@ -432,6 +432,63 @@ def test_a_dispatcher_takes_any_work_source() -> None:
     assert Recording.acked == ["a"]
     assert isinstance(dispatcher.slot_ready(0), Decision)
     assert Send(0, (a,)) == Send(0, (a,))
+
+
+class SharedQueue(LocalQueue):
+    """A queue other machines take from too: ``taken_elsewhere`` entries are held by
+    another machine (``remaining`` counts them: they come back if it is lost)."""
+
+    shared = True
+
+    def __init__(self, entries: list[tuple[WorkItem, ...]]) -> None:
+        super().__init__(entries)
+        self.taken_elsewhere = 0
+        self.acks: list[tuple[str, bool]] = []
+        self.given_back: list[str] = []
+        self.stopped_with: list[str] | None = None
+
+    def done(self, result: ScenarioResult, final: bool = True) -> None:
+        self.acks.append((result.scenario_id, final))
+
+    def remaining(self) -> int:
+        return super().remaining() + self.taken_elsewhere
+
+    def stop(self, running: list[str]) -> None:  # type: ignore[override]
+        self.stopped_with = list(running)
+        self.given_back = list(self.scenario_ids())
+
+
+def test_with_a_shared_source_a_machine_answers_only_for_what_it_was_handed() -> None:
+    a, b, c = make_items("a", "b", "c")
+    source = SharedQueue([(a,)])  # b and c went to other machines
+    source.taken_elsewhere = 1
+    dispatcher = Dispatcher([a, b, c], source, 1, Rules(retries=1))
+    assert ready(dispatcher, 0) == [(0, ("a",))]
+    dispatcher.started(0, "a")
+    decision = dispatcher.result(0, outcome("a", m.FAILED))
+    assert sent(decision) == [(0, ("a",))] and source.acks == [("a", False)]
+    decision = run_and_pass(dispatcher, 0, "a")
+    assert source.acks == [("a", False), ("a", True)]
+    # another machine still runs an entry it could lose: this one waits, idle
+    assert not decision.stops and dispatcher.pending() == []
+    assert not dispatcher.poll().stops
+    source.taken_elsewhere = 0  # that machine acked its last scenario
+    assert dispatcher.poll().stops == (0,)
+    dispatcher.slot_stopped(0)
+    assert dispatcher.over and dispatcher.finish().final == ()  # b and c: not this one's
+
+
+def test_with_a_shared_source_ctrl_c_gives_back_what_is_not_running() -> None:
+    a, b, c = make_items("a", "b", "c")
+    source = SharedQueue([(a,), (b,), (c,)])
+    dispatcher = Dispatcher([a, b, c], source, 1, Rules(depth=2))
+    assert ready(dispatcher, 0) == [(0, ("a",)), (0, ("b",))]
+    dispatcher.started(0, "a")
+    dispatcher.interrupt()
+    assert source.stopped_with == ["a"] and source.given_back == ["c"]
+    dispatcher.slot_stopped(0)  # b never started: not requeued into a stopped source
+    assert source.scenario_ids() == ("c",)
+    assert [r.scenario_id for r in dispatcher.finish().final] == ["a", "b"]
 
 
 def test_the_dispatch_package_imports_no_process_or_io_module() -> None:

@@ -55,6 +55,7 @@ class Dispatcher:
         self._items = {item.scenario_id: item for item in items}
         self._order = [item.scenario_id for item in items]
         self._final: set[str] = set()
+        self._handed: set[str] = set()  # with a shared source, what is this machine's
         self._attempts: dict[str, int] = {}
         self._serial_waiting = list(serial)  # not handed out yet
         self._serial_in_flight = ""  # the chain's link without a final record yet
@@ -70,8 +71,14 @@ class Dispatcher:
         return self.finished or not any(slot.live for slot in self.slots)
 
     def pending(self) -> list[str]:
-        """Selected scenarios without a final record, in selection order."""
-        return [scenario_id for scenario_id in self._order if scenario_id not in self._final]
+        """Selected scenarios this run answers for without a final record, in selection
+        order: all of them, or with a shared source those this machine was handed."""
+        return [
+            scenario_id
+            for scenario_id in self._order
+            if scenario_id not in self._final
+            and (not self.source.shared or scenario_id in self._handed)
+        ]
 
     def attempts(self, scenario_id: str) -> int:
         """The attempt the scenario is on (1-based)."""
@@ -191,6 +198,13 @@ class Dispatcher:
         return self._after(out)
 
     # -- events of the run -------------------------------------------------------------
+    def poll(self) -> Decision:
+        """A look at a shared source from time to time: the source heartbeats what this
+        machine holds (when due); another machine's work may have come back (given back,
+        or its machine lost), or the build may be over."""
+        self.source.beat()
+        return self._after(Draft())
+
     def interrupt(self) -> Decision:
         """Ctrl-C (the first press): hand out nothing more; running scenarios finish."""
         out = Draft()
@@ -229,12 +243,13 @@ class Dispatcher:
         result = stamped(result, attempt, notes)
         if not self.stopping and self.rules.retry_after(item, result.status, attempt):
             out.records.append(Record(result, final=False))
+            self.source.done(result, final=False)
             self._attempts[scenario_id] = attempt + 1
             self._requeue((item,), out)
             return
         self._final.add(scenario_id)
         out.records.append(Record(result, final=True))
-        self.source.done(result)
+        self.source.done(result, final=True)
         if scenario_id == self._serial_in_flight:
             self._serial_in_flight = ""
             self._advance_serial()
@@ -253,6 +268,7 @@ class Dispatcher:
         notice = f"worker {state.number} died ({cause}) while running {item.name!r}"
         if not self.stopping and self.rules.rerun_after_crash(attempt):
             out.records.append(Record(errored, final=False))
+            self.source.done(errored, final=False)
             self._attempts[item.scenario_id] = attempt + 1
             state.reserved = item
             notice += f"; re-running it on a fresh worker (attempt {attempt + 1})"
@@ -299,7 +315,7 @@ class Dispatcher:
         if not self.stopping and not self.finished:
             for slot in self.slots:
                 self._fill(slot, out)
-            if not self.pending():
+            if not self.pending() and not self._work_left():
                 self._stop_all(out)
             elif not any(slot.live for slot in self.slots):
                 self._revive(out)
@@ -328,6 +344,7 @@ class Dispatcher:
             entry = self._take(state)
             if entry is None:
                 return
+            self._handed.update(entry_ids(entry))
             state.entries.append(list(entry))
             out.sends.append(Send(state.number, entry))
 
@@ -356,7 +373,7 @@ class Dispatcher:
         out.requeued.extend(entry_ids(entry))
         if len(entry) == 1 and entry[0].scenario_id == self._serial_in_flight:
             self._serial_next = entry[0]  # still the chain's link: it keeps its place
-        else:
+        elif not self.stopping:  # once stopped, the source takes nothing back
             self.source.requeue(entry)
 
     def _give_back(self, state: Slot, out: Draft) -> None:
@@ -396,6 +413,7 @@ class Dispatcher:
         self._serial_waiting.clear()
         for slot in self.slots:
             slot.reserved = None
+        self.source.stop([slot.running for slot in self.slots if slot.running])
         self._stop_all(out)
 
     def _stop_all(self, out: Draft) -> None:

@@ -6,6 +6,8 @@ cannot take the queues away), then hands the run to ``supervisor.Supervisor``: o
 ``worker_process.WorkerProcess`` per slot, the ``dispatch.Dispatcher`` deciding who runs
 what, each worker event handled by its own method. Every worker has its own work queue in
 the manager (the dispatcher pushes each entry to a slot) and shares one event queue back.
+The work comes from the scheduler's local queue, or from a ``source`` shared by several
+machines (``queue.source.RedisSource`` for ``--queue``).
 
 Every fault becomes a record: a worker that dies mid-scenario makes it *errored*
 (``--requeue-crashed N``: re-run on a fresh worker) and is replaced; a scenario over
@@ -23,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..board import Board
-from ..dispatch import Rules
+from ..dispatch import Rules, WorkSource
 from ..interrupts import Interrupts
 from ..manager import PoolManager, launch_manager
 from ..messages import ScenarioResult, WorkItem
@@ -54,6 +56,7 @@ class WorkerPool:
         on_result: Callable[[ScenarioResult], None] | None = None,
         on_notice: Callable[[str], None] | None = None,
         interrupts: Interrupts | None = None,
+        source: WorkSource | None = None,
     ) -> None:
         self.processes = processes
         self.start_method = start_method
@@ -68,6 +71,7 @@ class WorkerPool:
             "on_result": on_result or (lambda result: None),
             "on_notice": on_notice or (lambda text: None),
             "interrupts": self.interrupts,
+            "source": source,
         }
 
     def run(self, items: Sequence[WorkItem]) -> PoolOutcome:

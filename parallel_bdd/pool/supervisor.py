@@ -20,7 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..dispatch import Decision, Entry, Rules, local_dispatcher
+from ..dispatch import Decision, Dispatcher, Entry, Rules, WorkSource, local_dispatcher
+from ..errors import QueueError
 from ..interrupts import Interrupts
 from ..messages import HookFailure, ScenarioResult, WorkerEvent, WorkItem
 from ..process_start import usable_cores
@@ -28,6 +29,8 @@ from ..worker import MANAGER_GONE, WorkerSpec
 from .worker_process import Shared, WorkerProcess
 
 POLL_SECONDS = 0.1
+# How often a shared source is looked at: heartbeats (when due) and work that came back.
+SHARED_POLL_SECONDS = 0.5
 # A worker whose start (interpreter, imports) has not ended after this long no longer holds
 # back the next one: its start is waiting on something other than the CPU.
 STAGGER_FALLBACK_SECONDS = 1.0
@@ -44,6 +47,7 @@ class PoolOutcome:
     killed: bool = False
     workers_started: int = 0
     all_workers_failed: bool = False
+    queue_error: QueueError | None = None  # the shared queue went away: the run stopped
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,7 @@ class PoolSettings:
     on_result: Callable[[ScenarioResult], None]
     on_notice: Callable[[str], None]
     interrupts: Interrupts
+    source: WorkSource | None = None  # None: the scheduler's local queue
 
 
 class Supervisor:
@@ -71,9 +76,12 @@ class Supervisor:
         self.settings = settings
         self.shared = shared
         self.outcome = PoolOutcome()
-        self.dispatcher = local_dispatcher(
-            items, slots, settings.rules, dist=settings.dist, chunking=settings.chunking
-        )
+        if settings.source is None:
+            self.dispatcher = local_dispatcher(
+                items, slots, settings.rules, dist=settings.dist, chunking=settings.chunking
+            )
+        else:  # @serial scenarios are one entry of the shared queue
+            self.dispatcher = Dispatcher(items, settings.source, slots, settings.rules)
         self.by_order = {item.order: item.scenario_id for item in items}
         self.workers: list[WorkerProcess | None] = [None] * slots
         self.exiting: list[WorkerProcess] = []  # replaced workers, joined at the end
@@ -92,9 +100,23 @@ class Supervisor:
 
     # -- the loop ----------------------------------------------------------------------
     def run(self) -> PoolOutcome:
-        """Run until every slot is done (or killed); the rest is reported as not run."""
+        """Run until every slot is done (or killed); the rest is reported as not run.
+
+        A shared queue that stays away past ``--queue-timeout`` stops the run at once:
+        the workers are killed, and what this machine held is reclaimed by the others.
+        """
+        try:
+            self.loop()
+        except QueueError as error:
+            self.outcome.queue_error = error
+            self.say(f"The queue is gone ({error.message}); stopping the workers")
+            self.kill_all()
+        return self.outcome
+
+    def loop(self) -> None:
         self.start_first_workers()
-        last_check = 0.0
+        last_check = last_poll = 0.0
+        shared = self.settings.source is not None and self.settings.source.shared
         while not self.dispatcher.over and not self.manager_gone:
             if self.check_interrupts():
                 break
@@ -108,10 +130,12 @@ class Supervisor:
             if event is None or now - last_check >= POLL_SECONDS:
                 last_check = now
                 self.check_slots()
+            if shared and now - last_poll >= SHARED_POLL_SECONDS:
+                last_poll = now
+                self.carry_out(self.dispatcher.poll())
         if self.manager_gone:
             self.say("the queue manager process is gone; stopping the workers")
             self.kill_all()
-        return self.outcome
 
     def end(self) -> PoolOutcome:
         """After the loop and the manager's shutdown: wait for the workers, count the rest."""

@@ -1,0 +1,163 @@
+"""A build's Redis queue as the dispatcher's work source: ``RedisSource``.
+
+Made by ``session.py`` for a ``--queue`` run, after ``RedisQueue.fill_or_wait``, and handed
+to the pool, whose ``dispatch.Dispatcher`` calls the ``WorkSource`` methods and whose loop
+calls ``beat`` every few seconds. ``close`` is called once the pool is done.
+
+How the local rules meet the shared queue:
+
+* An entry this machine reserved stays its own (its lease heartbeated) until each of its
+  scenarios has a final record. A ``--retry`` or the rest of a chunk whose worker died
+  goes back on a local list under the same lease, and is handed out here first.
+* Every attempt is acked (``final`` or not), so the merged report shows a retried
+  scenario's attempts and marks it flaky when a later one passes.
+* ``stop`` (Ctrl-C, ``--failfast``) gives back at once every entry no running scenario is
+  in; ``close`` gives back what is still held at the end (the running ones a second Ctrl-C
+  or the grace period cut short), so the other machines take them without waiting for the
+  heartbeat timeout.
+* A lease lost to another machine (this one was paused past the heartbeat timeout) is
+  dropped: the scenarios may still finish here, but their acks are ignored and each
+  scenario keeps the one result the build recorded.
+
+Imports the ``queue`` package and ``messages``; no process, pool or worker module.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from ..errors import QueueError
+from ..messages import ScenarioResult, WorkItem
+from .redis_queue import RedisQueue
+
+Entry = tuple[WorkItem, ...]
+_T = TypeVar("_T")
+
+
+class RedisSource:
+    """What this machine takes from, and gives back to, the build's queue."""
+
+    shared = True
+
+    def __init__(
+        self, queue: RedisQueue, items: Sequence[WorkItem], on_notice: Callable[[str], None]
+    ) -> None:
+        self.queue = queue
+        self.on_notice = on_notice
+        self._items = {item.scenario_id: item for item in items}
+        self._entry_of: dict[str, str] = {}  # scenario id -> the entry it came in
+        self._again: deque[tuple[str, Entry]] = deque()  # (entry id, what runs again here)
+        self._stopped = False
+        self._broken = False  # the server stayed away past --queue-timeout
+        self._next_beat = 0.0
+
+    # -- WorkSource ----------------------------------------------------------------------
+    def next_entry(self, slot: int) -> Entry | None:
+        if self._stopped:
+            return None
+        while self._again:
+            entry_id, entry = self._again.popleft()
+            if entry_id in self.queue.held():
+                return entry
+        reservation = self._guarded(self.queue.reserve)
+        if reservation is None:
+            return None
+        if reservation.reclaimed_from:
+            self.on_notice(
+                f"Warning: worker {reservation.reclaimed_from} stopped heartbeating; "
+                f"taking over its entry {reservation.entry_id} "
+                f"({len(reservation.scenario_ids)} scenario(s) without a result)"
+            )
+        entry = []
+        for scenario_id in reservation.scenario_ids:
+            item = self._items.get(scenario_id)
+            if item is None:  # the digest makes this unlikely: say so rather than guess
+                raise QueueError(
+                    f"build {self.queue.build} handed out scenario {scenario_id!r}, "
+                    "which this machine did not select",
+                    hint="Every machine of a build must run the same selection.",
+                )
+            self._entry_of[scenario_id] = reservation.entry_id
+            entry.append(item)
+        return tuple(entry)
+
+    def requeue(self, entry: Entry) -> None:
+        """Runs again on this machine, under the lease it still holds."""
+        by_entry: dict[str, list[WorkItem]] = {}
+        for item in entry:
+            entry_id = self._entry_of.get(item.scenario_id)
+            if entry_id is not None:
+                by_entry.setdefault(entry_id, []).append(item)
+        for entry_id, items in by_entry.items():
+            self._again.append((entry_id, tuple(items)))
+
+    def done(self, result: ScenarioResult, final: bool = True) -> None:
+        entry_id = self._entry_of.get(result.scenario_id)
+        lease = self.queue.held().get(entry_id or "")
+        recorded = False
+        if entry_id is not None and lease is not None:
+            recorded = self._guarded(lambda: self.queue.ack(entry_id, lease, result, final=final))
+        if final and not recorded:
+            self.on_notice(
+                f"Warning: the result of {result.scenario_id!r} on this machine was not "
+                "recorded: another machine took its entry over (this one stopped "
+                "heartbeating for a while), and the build keeps that machine's result"
+            )
+
+    def remaining(self) -> int:
+        """Entries run here again, plus those this machine could still reserve: queued,
+        or held by machines that may be lost."""
+        if self._stopped:
+            return len(self._again)
+        return len(self._again) + self._guarded(self.queue.remaining)
+
+    def stop(self, running: Sequence[str]) -> None:
+        self._stopped = True
+        self._again.clear()
+        keep = {
+            self._entry_of[scenario_id] for scenario_id in running if scenario_id in self._entry_of
+        }
+        given = self._guarded(lambda: self.queue.release_all(keep=keep))
+        if given:
+            self.on_notice(
+                f"Gave {given} queue entr{'y' if given == 1 else 'ies'} back to the build"
+            )
+
+    # -- the pool's loop -----------------------------------------------------------------
+    def beat(self) -> None:
+        """Heartbeat the held entries, every third of the heartbeat timeout."""
+        now = time.monotonic()
+        if now < self._next_beat or self._broken:
+            return
+        self._next_beat = now + self.queue.heartbeat_timeout / 3
+        if not self.queue.held():
+            return
+        for entry_id in self._guarded(self.queue.heartbeat):
+            self.on_notice(
+                f"Warning: entry {entry_id} went to another machine (no heartbeat from this "
+                f"one for {self.queue.heartbeat_timeout:g} s); what runs of it here is not "
+                "recorded"
+            )
+
+    def close(self) -> None:
+        """The run is over: give back what is still held, then hang up."""
+        try:
+            if not self._broken:
+                given = self.queue.release_all()
+                if given:
+                    self.on_notice(
+                        f"Gave {given} unfinished queue entr{'y' if given == 1 else 'ies'} "
+                        "back to the build"
+                    )
+        finally:
+            self.queue.close()
+
+    def _guarded(self, call: Callable[[], _T]) -> _T:
+        try:
+            return call()
+        except QueueError:
+            self._broken = True
+            raise
