@@ -359,3 +359,18 @@ def test_a_machine_keeps_a_long_scenario_by_heartbeating_it(
     assert [run.returncode for run in runs] == [0, 0], [run.output for run in runs]
     assert ran(runs[0]) == ["held"] and sorted(ran(runs[1])) == sorted(QUICK)
     client.close()
+
+
+def test_a_machine_that_loses_redis_for_good_stops_with_exit_2(
+    suite: Suite,
+    redis_aof_server,  # noqa: F811
+) -> None:
+    url, build = redis_aof_server.url(), new_build("gone")
+    machine = Machine(suite, url, build, "m1", "--queue-timeout", "2", "--heartbeat-timeout", "3")
+    wait_for(suite.root / "started-held-m1", machine)
+    redis_aof_server.stop()
+    run = machine.finish()
+    assert run.returncode == 2, run.output
+    assert f"Error: lost Redis at {url} for more than 2 s" in run.stderr
+    assert "stopping the workers" in run.stderr and "Traceback" not in run.output
+    assert "1 scenario not run" in run.stdout  # the summary still comes

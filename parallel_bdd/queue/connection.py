@@ -15,6 +15,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from ..errors import QueueError
 from ..masking import mask_secrets
@@ -31,13 +33,17 @@ _LOST = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
 def connect(url: str, *, socket_timeout: float = 10.0) -> redis.Redis:
-    """A client for ``url`` (``redis://``, ``rediss://``, ``unix://``); nothing is sent yet."""
+    """A client for ``url`` (``redis://``, ``rediss://``, ``unix://``); nothing is sent yet.
+
+    redis-py's own retries are off: ``retrying`` asks again, within ``--queue-timeout``.
+    """
     try:
         return redis.Redis.from_url(
             url,
             decode_responses=True,
             socket_timeout=socket_timeout,
             socket_connect_timeout=socket_timeout,
+            retry=Retry(NoBackoff(), 0),
         )
     except ValueError as error:
         raise QueueError(f"{shown(url)} is not a Redis URL: {error}") from None
