@@ -280,6 +280,7 @@ class _Session:
             processes,
             dist=options.dist,
             chunking=not options.max_scenarios_per_worker,
+            requeue_crashed=options.requeue_crashed,
             on_notice=self.reporter.notice,
         )
 

@@ -374,3 +374,26 @@ def test_a_machine_that_loses_redis_for_good_stops_with_exit_2(
     assert f"Error: lost Redis at {url} for more than 2 s" in run.stderr
     assert "stopping the workers" in run.stderr and "Traceback" not in run.output
     assert "1 scenario not run" in run.stdout  # the summary still comes
+
+
+def test_a_scenario_that_keeps_losing_its_machine_is_errored_after_the_budget(
+    suite: Suite,
+    redis_server,  # noqa: F811
+) -> None:
+    url, build = redis_server.url(), new_build("budget")
+    for name in ("m1", "m2"):  # both die inside "held": the scenario takes its machine down
+        machine = Machine(suite, url, build, name, "--heartbeat-timeout", "1")
+        wait_for(suite.root / f"started-held-{name}", machine)
+        machine.signal(signal.SIGKILL)
+        machine.finish()
+    last = Machine(suite, url, build, "m3", "--heartbeat-timeout", "1").finish()
+    assert last.returncode == 0, last.output
+    assert not (suite.root / "started-held-m3").exists()
+    assert "stopped heartbeating 2 times (the last: m2)" in last.stderr
+    junit = suite.root / "merged.xml"
+    merged = report(suite, url, build, "--junit-xml", str(junit))
+    assert merged.returncode == 1, merged.output
+    assert "not run again: the machines running it stopped heartbeating 2 times" in (
+        junit.read_text()
+    )
+    assert sorted(junit_names(junit)) == sorted(["held", *QUICK])

@@ -24,9 +24,11 @@ def join_build(
     *,
     dist: str,
     chunking: bool,
+    requeue_crashed: int,
     on_notice: Callable[[str], None],
 ) -> RedisSource | None:
-    """This machine's source of work in the build, or ``None`` when the build is over."""
+    """This machine's source of work in the build, or ``None`` when the build is over.
+    ``requeue_crashed``: how many more times than once a lost machine's scenario runs."""
     queue = RedisQueue(
         options.url,
         options.build,
@@ -55,7 +57,7 @@ def join_build(
         f"Worker {options.worker} {how} build {options.build}: {joined.scenarios} scenarios "
         f"in {joined.entries} queue entries"
     )
-    return RedisSource(queue, items, on_notice)
+    return RedisSource(queue, items, on_notice, crash_budget=1 + requeue_crashed)
 
 
 def build_entries(

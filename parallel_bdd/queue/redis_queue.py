@@ -331,6 +331,11 @@ class RedisQueue:
             queued, running = pipe.execute()
         return int(queued), int(running)
 
+    def takeovers(self, entry_id: str) -> int:
+        """How many times machines took the entry over from one that stopped heartbeating."""
+        lines = self._call(lambda: self.client.lrange(self.keys.reclaimed, 0, -1))
+        return sum(1 for line in lines if line.split(" ", 1)[0] == entry_id)
+
     def drained(self) -> bool:
         """Every scenario of the build has its final result."""
         return bool(self._call(lambda: self.client.exists(self.keys.finished)))

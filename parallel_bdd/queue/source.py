@@ -15,6 +15,11 @@ How the local rules meet the shared queue:
   in; ``close`` gives back what is still held at the end (the running ones a second Ctrl-C
   or the grace period cut short), so the other machines take them without waiting for the
   heartbeat timeout.
+* A scenario running on a machine that is lost (it stopped heartbeating) runs again on
+  the machine that takes its entry over; once an entry was taken over more than
+  ``crash_budget`` times (1 + ``--requeue-crashed``), its first scenario without a
+  result is recorded as errored instead, so a scenario that kills its machine cannot take
+  down every machine of the build in turn.
 * A lease lost to another machine (this one was paused past the heartbeat timeout) is
   dropped: the scenarios may still finish here, but their acks are ignored and each
   scenario keeps the one result the build recorded.
@@ -30,8 +35,8 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from ..errors import QueueError
-from ..messages import ScenarioResult, WorkItem
-from .redis_queue import RedisQueue
+from ..messages import ERRORED, ScenarioResult, WorkItem
+from .redis_queue import RedisQueue, Reservation
 
 Entry = tuple[WorkItem, ...]
 _T = TypeVar("_T")
@@ -43,10 +48,15 @@ class RedisSource:
     shared = True
 
     def __init__(
-        self, queue: RedisQueue, items: Sequence[WorkItem], on_notice: Callable[[str], None]
+        self,
+        queue: RedisQueue,
+        items: Sequence[WorkItem],
+        on_notice: Callable[[str], None],
+        crash_budget: int = 1,
     ) -> None:
         self.queue = queue
         self.on_notice = on_notice
+        self.crash_budget = crash_budget
         self._items = {item.scenario_id: item for item in items}
         self._entry_of: dict[str, str] = {}  # scenario id -> the entry it came in
         self._again: deque[tuple[str, Entry]] = deque()  # (entry id, what runs again here)
@@ -62,17 +72,39 @@ class RedisSource:
             entry_id, entry = self._again.popleft()
             if entry_id in self.queue.held():
                 return entry
-        reservation = self._guarded(self.queue.reserve)
-        if reservation is None:
-            return None
-        if reservation.reclaimed_from:
-            self.on_notice(
-                f"Warning: worker {reservation.reclaimed_from} stopped heartbeating; "
-                f"taking over its entry {reservation.entry_id} "
-                f"({len(reservation.scenario_ids)} scenario(s) without a result)"
-            )
+        while True:
+            reservation = self._guarded(self.queue.reserve)
+            if reservation is None:
+                return None
+            scenario_ids = reservation.scenario_ids
+            if reservation.reclaimed_from:
+                scenario_ids = self._taken_over(reservation)
+            if scenario_ids:
+                return self._entry(reservation, scenario_ids)
+
+    def _taken_over(self, reservation: Reservation) -> tuple[str, ...]:
+        """What of an entry taken over from a lost machine runs here."""
+        entry_id, lost = reservation.entry_id, reservation.reclaimed_from
+        self.on_notice(
+            f"Warning: worker {lost} stopped heartbeating; taking over its entry {entry_id} "
+            f"({len(reservation.scenario_ids)} scenario(s) without a result)"
+        )
+        takeovers = self._guarded(lambda: self.queue.takeovers(entry_id))
+        if takeovers <= self.crash_budget:
+            return reservation.scenario_ids
+        first, *rest = reservation.scenario_ids
+        error = (
+            f"not run again: the machines running it stopped heartbeating {takeovers} times "
+            f"(the last: {lost}); --requeue-crashed allows {self.crash_budget - 1} re-run(s)"
+        )
+        errored = ScenarioResult(first, ERRORED, error=error)
+        self._guarded(lambda: self.queue.ack(entry_id, reservation.lease, errored))
+        self.on_notice(f"Warning: {first!r} {error}")
+        return tuple(rest)
+
+    def _entry(self, reservation: Reservation, scenario_ids: Sequence[str]) -> Entry:
         entry = []
-        for scenario_id in reservation.scenario_ids:
+        for scenario_id in scenario_ids:
             item = self._items.get(scenario_id)
             if item is None:  # the digest makes this unlikely: say so rather than guess
                 raise QueueError(
