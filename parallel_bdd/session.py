@@ -31,7 +31,7 @@ from .handover import WorldHandover, run_before_all
 from .hooks import HOOKS
 from .interrupts import Interrupts
 from .loader import load_features
-from .messages import HookFailure, ScenarioResult, WorkItem
+from .messages import BatchSpan, HookFailure, ScenarioResult, WorkItem
 from .model import TotalResult, total_from_results
 from .parallel_run import SpecFactory, run_pool, spec_factory
 from .registry import STEPS
@@ -55,6 +55,7 @@ class RunResult:
     processes: int = 0  # workers (1: the serial run in this process)
     interrupted: bool = False
     all_workers_failed: bool = False
+    batch_spans: list[BatchSpan] = field(default_factory=list)  # before/after.batch times
 
 
 def run_session(options: RunOptions) -> RunResult:
@@ -130,6 +131,7 @@ class _Ran:
     hook_failures: list[HookFailure]
     interrupted: bool
     all_workers_failed: bool = False
+    batch_spans: list[BatchSpan] = field(default_factory=list)
 
 
 class _Session:
@@ -245,6 +247,7 @@ class _Session:
             processes=processes,
             interrupted=ran.interrupted,
             all_workers_failed=ran.all_workers_failed,
+            batch_spans=ran.batch_spans,
         )
         self.finish(result, tally.every_attempt(in_file_order))
         return result
@@ -270,7 +273,7 @@ class _Session:
             on_result=tally.on_result,
             on_notice=self.reporter.notice,
         )
-        return _Ran(list(serial.hook_failures), serial.interrupted)
+        return _Ran(list(serial.hook_failures), serial.interrupted, batch_spans=serial.batch_spans)
 
     def run_pool(
         self,
@@ -294,6 +297,7 @@ class _Session:
             list(outcome.hook_failures),
             outcome.interrupted or outcome.killed,
             outcome.all_workers_failed,
+            outcome.batch_spans,
         )
 
     def modules_for_the_end(self) -> list[str]:
@@ -348,6 +352,7 @@ class _Session:
             processes=result.processes,
             stopped_by=reason,
             hook_failures=tuple(result.hook_failures),
+            batch_spans=tuple(result.batch_spans),
         )
         self.write_reports(finished)
         if self.history is not None:
