@@ -18,7 +18,7 @@ space := $(empty) $(empty)
 VENV_MADE := $(VENV)/.made-with-$(subst $(space),_,$(subst /,_,$(PYTHON)))
 VENV_INSTALLED := $(VENV)/.installed
 
-.PHONY: install venv debian consumers browser bdd bdd-postgres test test-all lint bench clean distclean
+.PHONY: install venv debian consumers browser bdd bdd-postgres screenshot test test-all lint bench clean distclean
 
 install: $(VENV_INSTALLED)
 venv: $(VENV_MADE)
@@ -76,6 +76,11 @@ bdd: install debian
 bdd-postgres: install debian
 	$(IN_VENV) STORE_DATABASE=postgres $(VPY) examples/with_postgres.py -- \
 		$(VPY) -m parallel_bdd features -p 4 -v 2
+
+# The README's picture of the HTML report (docs/html-report.png): the example suite run with
+# --html, the report photographed in headless Chromium (examples/report_screenshot.py).
+screenshot: install debian
+	$(IN_VENV) $(VPY) examples/report_screenshot.py
 
 test: install consumers debian lint
 	$(IN_VENV) $(VPY) -m pytest -q

@@ -198,6 +198,17 @@ class HookFailure:
 
 
 @dataclass(frozen=True)
+class BatchSpan:
+    """When a ``before.batch`` or ``after.batch`` ran in one worker (or the serial run),
+    for the HTML report's timeline. Made by ``runner.Batch``."""
+
+    hook: str  # "before.batch" or "after.batch"
+    worker_id: int
+    started_at: float  # time.time() when the hooks began
+    duration: float  # seconds, every hook of that name together
+
+
+@dataclass(frozen=True)
 class WorkerEvent:
     """What a worker tells the parent (``pool.supervisor`` has a method for each kind)."""
 
@@ -205,6 +216,7 @@ class WorkerEvent:
     worker_id: int
     packed_results: bytes = b""  # "results": finished scenarios of the entry, pack()ed
     failure: HookFailure | None = None
+    span: BatchSpan | None = None  # "ready": its before.batch; "done": the last batch hook
     message: str = ""
     pid: int = 0
 

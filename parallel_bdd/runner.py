@@ -27,7 +27,7 @@ from .capture import OutputCapture
 from .errors import PbddError
 from .handover import WorldHandover, remake_in_worker
 from .hooks import HOOKS
-from .messages import HookFailure, ScenarioResult, StepData, StepResult, WorkItem
+from .messages import BatchSpan, HookFailure, ScenarioResult, StepData, StepResult, WorkItem
 from .model import Feature, Location, ReasonToFail, Scenario, Step
 from .registry import STEPS, AmbiguousMatch
 from .world import scenario_namespace, world
@@ -108,6 +108,7 @@ class Batch:
         # --pdb: pdb on the exception of a failing step function, in this process's terminal
         self.post_mortem = post_mortem
         self.failures: list[HookFailure] = []
+        self.spans: list[BatchSpan] = []  # when before.batch and after.batch ran
         self._on_hook_failure = on_hook_failure
         self._features: dict[str, Feature] = {}
         self._feature_errors: dict[str, tuple[str, str]] = {}
@@ -148,12 +149,26 @@ class Batch:
                 names = ", ".join(f"world.{name}" for name in handover.remade)
                 self._hook_failed("before.all", error, subject=f"run again to make {names}")
                 return False
+        return self._batch_hooks("before")
+
+    @property
+    def last_span(self) -> BatchSpan | None:
+        """The batch hooks that ran last (``worker.py`` sends it to the parent)."""
+        return self.spans[-1] if self.spans else None
+
+    def _batch_hooks(self, when: str) -> bool:
+        """Run the ``before.batch`` or ``after.batch`` hooks and record when they ran;
+        False (and a recorded failure) if one raised."""
+        started_at, start = time.time(), time.perf_counter()
         try:
-            HOOKS.call("before", "batch")
+            HOOKS.call(when, "batch")
+            return True
         except Exception as error:  # a user's hook may raise anything
-            self._hook_failed("before.batch", error)
+            self._hook_failed(f"{when}.batch", error)
             return False
-        return True
+        finally:
+            duration = time.perf_counter() - start
+            self.spans.append(BatchSpan(f"{when}.batch", self.worker_id, started_at, duration))
 
     def finish(self) -> None:
         """``after.each_feature`` for every feature this batch met, then ``after.batch``."""
@@ -162,10 +177,7 @@ class Batch:
                 HOOKS.call("after", "each_feature", feature)
             except Exception as error:
                 self._hook_failed("after.each_feature", error, subject=feature.name)
-        try:
-            HOOKS.call("after", "batch")
-        except Exception as error:
-            self._hook_failed("after.batch", error)
+        self._batch_hooks("after")
         self._capture.close()
 
     def _feature(self, item: WorkItem) -> Feature:

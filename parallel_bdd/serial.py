@@ -19,7 +19,7 @@ from typing import Any
 from . import messages as m
 from .dispatch import Rules
 from .interrupts import Interrupts
-from .messages import HookFailure, ScenarioResult, WorkItem
+from .messages import BatchSpan, HookFailure, ScenarioResult, WorkItem
 from .runner import Batch, set_worker_world
 from .worker import SlowStepWatchdog
 
@@ -32,6 +32,7 @@ class ScenarioTimeout(Exception):
 class SerialOutcome:
     hook_failures: list[HookFailure] = field(default_factory=list)
     interrupted: bool = False
+    batch_spans: list[BatchSpan] = field(default_factory=list)  # for the HTML timeline
 
 
 def run_serial(
@@ -71,7 +72,9 @@ def run_serial(
         interrupts.restore()
         if previous_alarm is not None:
             signal.signal(signal.SIGALRM, previous_alarm)
-    return SerialOutcome(list(batch.failures), interrupted=interrupts.presses > 0)
+    return SerialOutcome(
+        list(batch.failures), interrupted=interrupts.presses > 0, batch_spans=list(batch.spans)
+    )
 
 
 class _SerialRun:

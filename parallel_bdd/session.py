@@ -31,7 +31,7 @@ from .handover import WorldHandover, run_before_all
 from .hooks import HOOKS
 from .interrupts import Interrupts
 from .loader import load_features
-from .messages import HookFailure, ScenarioResult, WorkItem
+from .messages import BatchSpan, HookFailure, ScenarioResult, WorkItem
 from .model import TotalResult, total_from_results
 from .parallel_run import SpecFactory, run_pool, spec_factory
 from .registry import STEPS
@@ -57,6 +57,7 @@ class RunResult:
     interrupted: bool = False
     all_workers_failed: bool = False
     error: PbddError | None = None  # what stopped the run midway (the shared queue went away)
+    batch_spans: list[BatchSpan] = field(default_factory=list)  # before/after.batch times
 
 
 def run_session(options: RunOptions) -> RunResult:
@@ -134,6 +135,7 @@ class _Ran:
     all_workers_failed: bool = False
     not_run: list[str] = field(default_factory=list)  # handed out here, never finished
     error: PbddError | None = None
+    batch_spans: list[BatchSpan] = field(default_factory=list)
 
 
 class _Session:
@@ -258,6 +260,7 @@ class _Session:
             interrupted=ran.interrupted,
             all_workers_failed=ran.all_workers_failed,
             error=ran.error,
+            batch_spans=ran.batch_spans,
         )
         if source is not None and not in_file_order and ran.error is None:
             self.reporter.notice(
@@ -305,7 +308,7 @@ class _Session:
             on_result=tally.on_result,
             on_notice=self.reporter.notice,
         )
-        return _Ran(list(serial.hook_failures), serial.interrupted)
+        return _Ran(list(serial.hook_failures), serial.interrupted, batch_spans=serial.batch_spans)
 
     def run_pool(
         self,
@@ -335,6 +338,7 @@ class _Session:
             list(outcome.hook_failures),
             outcome.interrupted or outcome.killed,
             outcome.all_workers_failed,
+            batch_spans=outcome.batch_spans,
             not_run=list(outcome.not_run),
             error=outcome.queue_error,
         )
@@ -402,6 +406,7 @@ class _Session:
             processes=result.processes,
             stopped_by=reason,
             hook_failures=tuple(result.hook_failures),
+            batch_spans=tuple(result.batch_spans),
         )
         self.write_reports(finished)
         if self.history is not None:

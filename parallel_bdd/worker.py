@@ -297,9 +297,9 @@ def _work(spec: WorkerSpec, queues: tuple[Any, Any], stop_flag: Any, board: Boar
     channel.send("batch")  # before.batch starts now (--timeout bounds it)
     if not batch.start(spec.world_state):
         coverage_support.finish(recorder)
-        channel.send("done", message="before.batch failed")
+        channel.send("done", message="before.batch failed", span=batch.last_span)
         return
-    channel.send("ready")
+    channel.send("ready", span=batch.last_span)
     watchdog = SlowStepWatchdog(
         batch, spec.slow_step_warning, lambda text: channel.send("warning", message=text)
     )
@@ -309,7 +309,7 @@ def _work(spec: WorkerSpec, queues: tuple[Any, Any], stop_flag: Any, board: Boar
         watchdog.stop()
         batch.finish()
         coverage_support.finish(recorder)
-        channel.send("done")
+        channel.send("done", span=batch.last_span)
 
 
 def _set_up(spec: WorkerSpec) -> Any:

@@ -23,6 +23,7 @@ from parallel_bdd.contrib.selenium import BrowserNotInstalled, start_chromium
 from parallel_bdd.messages import (
     FAILED,
     PASSED,
+    BatchSpan,
     FeatureData,
     ScenarioResult,
     StepData,
@@ -228,7 +229,10 @@ def test_html_report_in_chromium_counts_timeline_failure_and_filter(pool_run, br
         "return Array.from(document.querySelectorAll('#timeline-lanes [data-lane]'))"
         ".map(function (lane) { return Number(lane.getAttribute('data-lane')); })"
     )
-    assert lanes == sorted({worker for _, _, worker in log})
+    # a lane per worker that started, whether or not a scenario came its way
+    hooked = [lane for lane, hook in batch_bars(driver) if hook == "before.batch"]
+    assert lanes == hooked
+    assert {worker for _, _, worker in log} <= set(lanes)
     assert len(driver.find_elements("css selector", "#timeline-lanes .critical")) == 1
 
     # the failure, with its traceback and its screenshot
@@ -305,6 +309,179 @@ def test_html_report_of_an_interrupted_run_lists_what_did_not_run(tmp_path):
     not_run = page.split('<section id="not-run">')[1].split("</section>")[0]
     assert "Not run (Interrupted): 1" in not_run
     assert "Third" in not_run and "First" not in not_run
+
+
+# -- before.batch and after.batch on the timeline ---------------------------------------
+
+BATCH_TERRAIN = """
+import time
+
+from parallel_bdd import after, before
+
+
+@before.batch
+def open_the_shop():
+    time.sleep(0.2)
+
+
+@after.batch
+def close_the_shop():
+    time.sleep(0.1)
+"""
+
+BATCH_FEATURE = """
+Feature: Opening hours
+  Scenario: Morning
+    Given the shop is open
+  Scenario: Noon
+    Given the shop is open
+  Scenario: Evening
+    Given the shop is open
+  Scenario: Night
+    Given the shop is open
+"""
+
+BATCH_STEPS = """
+from parallel_bdd import step
+
+@step("the shop is open")
+def shop_open(step):
+    pass
+"""
+
+
+def batch_suite(root: Path) -> Suite:
+    suite = Suite(root)
+    suite.terrain(BATCH_TERRAIN)
+    suite.feature("hours.feature", BATCH_FEATURE)
+    suite.steps(BATCH_STEPS)
+    return suite
+
+
+def page_json(path: Path) -> dict:
+    page = path.read_text(encoding="utf-8")
+    return json.loads(page.split('id="pbdd-data">')[1].split("</script>")[0])
+
+
+BATCH_BARS = "#timeline-scroll .batch"  # the legend's swatches have the class too
+
+
+def batch_bars(driver, selector: str = BATCH_BARS) -> list[tuple[int, str]]:
+    """(lane's worker id, hook) of every element ``selector`` finds."""
+    pairs = driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0])).map(function (node) {"
+        "  return [Number(node.getAttribute('data-lane')), node.getAttribute('data-hook')]; })",
+        selector,
+    )
+    return sorted((lane, hook) for lane, hook in pairs)
+
+
+def zoom_until_labels_fit(driver) -> None:
+    """Zoom in (the page's + button) until every batch bar is wide enough for its name."""
+    for _ in range(6):  # 64 times at most, the page's own limit
+        narrowest = driver.execute_script(
+            "return Math.min.apply(null, Array.from(document.querySelectorAll(arguments[0]))"
+            ".map(function (bar) { return bar.getBBox().width; }))",
+            BATCH_BARS,
+        )
+        if narrowest >= 80:
+            return
+        driver.find_element("id", "zoom-in").click()
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_timeline_shows_each_workers_before_batch_and_after_batch_as_labelled_bars(
+    tmp_path, browser
+):
+    suite = batch_suite(tmp_path)
+    run = suite.run("features", "-p", "2", "--html", "report.html")
+    assert run.returncode == 0, run.output
+    driver = open_report(browser, suite.root / "report.html")
+
+    lanes = driver.execute_script(
+        "return Array.from(document.querySelectorAll('#timeline-lanes [data-lane]'))"
+        ".map(function (lane) { return Number(lane.getAttribute('data-lane')); })"
+    )
+    assert lanes == [0, 1]
+    expected = [(lane, hook) for lane in lanes for hook in ("after.batch", "before.batch")]
+    assert batch_bars(driver) == expected
+    # a name for the screen reader and the tooltip, whatever the bar's width
+    labels = driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0]))"
+        ".map(function (bar) { return bar.getAttribute('aria-label'); })",
+        BATCH_BARS,
+    )
+    assert sorted(label.split(",")[0] for label in labels) == [
+        f"{hook} on worker {lane}" for hook in ("after.batch", "before.batch") for lane in lanes
+    ]
+    # not scenario bars: the table's counts and the scenario bars are the four scenarios
+    assert len(driver.find_elements("css selector", "svg .bar[data-bar]")) == 4
+    legend = driver.find_element("id", "legend").text
+    assert "before.batch" in legend and "after.batch" in legend and "idle" in legend
+
+    # wide enough, each bar shows its hook's name on it
+    zoom_until_labels_fit(driver)
+    assert batch_bars(driver, "#timeline-scroll text.batch-label") == expected
+    texts = driver.execute_script(
+        "return Array.from(document.querySelectorAll('#timeline-scroll text.batch-label'))"
+        ".map(function (text) { return [text.getAttribute('data-hook'), text.textContent]; })"
+    )
+    assert all(hook == shown for hook, shown in texts)
+
+    # focusing a batch bar tells what it is
+    driver.execute_script(
+        "document.querySelector('#timeline-scroll .batch[data-hook=\"after.batch\"]').focus()"
+    )
+    tip = driver.find_element("id", "tip")
+    assert tip.is_displayed() and tip.text.startswith("after.batch on worker ")
+
+
+def test_serial_run_report_has_its_before_batch_and_after_batch(tmp_path):
+    suite = batch_suite(tmp_path)
+    run = suite.run("features", "-p", "1", "--html", "report.html")
+    assert run.returncode == 0, run.output
+    timeline = page_json(suite.root / "report.html")["timeline"]
+    assert [lane["worker"] for lane in timeline["lanes"]] == [0]
+    assert [(hook["hook"], hook["lane"]) for hook in timeline["hooks"]] == [
+        ("before.batch", 0),
+        ("after.batch", 0),
+    ]
+    before, after = timeline["hooks"]
+    first_bar = min(bar["start"] for bar in timeline["bars"])
+    last_end = max(bar["start"] + bar["duration"] for bar in timeline["bars"])
+    assert before["start"] + before["duration"] <= first_bar
+    assert after["start"] >= last_end
+
+
+def test_idle_gaps_run_from_a_lanes_first_bar_to_the_end_of_the_run():
+    """Worker 0 waits 1 s between its before.batch and its scenario and ends 3 s before
+    worker 1; worker 1's lane starts 2 s late (starting, not idle) and has no gap."""
+    origin = 1_700_000_000.0
+    feature = FeatureData("features/a.feature", "A", 1)
+    item = WorkItem("features/a.feature::S", feature, "S", 2)
+    other = WorkItem("features/a.feature::T", feature, "T", 4, order=1)
+    report = FinishedRun(
+        [
+            (item, ScenarioResult(item.scenario_id, PASSED, (), 1.0, origin + 2.0, 0)),
+            (other, ScenarioResult(other.scenario_id, PASSED, (), 4.0, origin + 3.0, 1)),
+        ],
+        8.0,
+        processes=2,
+        batch_spans=[
+            BatchSpan("before.batch", 0, origin, 1.0),
+            BatchSpan("after.batch", 0, origin + 3.0, 1.0),
+            BatchSpan("before.batch", 1, origin + 2.0, 1.0),
+            BatchSpan("after.batch", 1, origin + 7.0, 1.0),
+        ],
+    )
+    timeline = html_report.page_data(
+        [html_report.ScenarioAttempts(i, [r], r) for i, r in enumerate(report.records)],
+        report.batch_spans,
+    )["timeline"]
+    assert timeline["span"] == 8.0
+    assert [lane["idle"] for lane in timeline["lanes"]] == [[[1.0, 1.0], [4.0, 4.0]], []]
+    assert [lane.get("critical", False) for lane in timeline["lanes"]] == [False, True]
 
 
 # -- 2,000 scenarios ------------------------------------------------------------------------

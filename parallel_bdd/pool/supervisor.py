@@ -23,7 +23,7 @@ from pathlib import Path
 from ..dispatch import Decision, Dispatcher, Entry, Rules, WorkSource, local_dispatcher
 from ..errors import QueueError
 from ..interrupts import Interrupts
-from ..messages import HookFailure, ScenarioResult, WorkerEvent, WorkItem
+from ..messages import BatchSpan, HookFailure, ScenarioResult, WorkerEvent, WorkItem
 from ..process_start import usable_cores
 from ..worker import MANAGER_GONE, WorkerSpec
 from .worker_process import Shared, WorkerProcess
@@ -48,6 +48,7 @@ class PoolOutcome:
     workers_started: int = 0
     all_workers_failed: bool = False
     queue_error: QueueError | None = None  # the shared queue went away: the run stopped
+    batch_spans: list[BatchSpan] = field(default_factory=list)  # for the HTML timeline
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,8 @@ class Supervisor:
         worker.batch_at = time.monotonic()
 
     def on_ready(self, worker: WorkerProcess, event: WorkerEvent) -> None:
+        """Its before.batch is over (``event.span``: when it ran); it takes work."""
+        self.keep_span(event)
         worker.ready = True
         self.carry_out(self.dispatcher.slot_ready(worker.slot))
 
@@ -208,13 +211,18 @@ class Supervisor:
         worker.recycling = True
 
     def on_done(self, worker: WorkerProcess, event: WorkerEvent) -> None:
-        """It ran after.batch (or could not start) and ends."""
+        """It ran after.batch (``event.span``), or could not start, and ends."""
+        self.keep_span(event)
         worker.stopped = True
         self.carry_out(
             self.dispatcher.slot_stopped(
                 worker.slot, recycle=worker.recycling, retire=worker.retiring
             )
         )
+
+    def keep_span(self, event: WorkerEvent) -> None:
+        if event.span is not None:
+            self.outcome.batch_spans.append(event.span)
 
     # -- faults, found by looking --------------------------------------------------------
     def check_slots(self) -> None:

@@ -2,10 +2,11 @@
 
 Called through ``reporting.registry`` by ``session.py`` in the parent at the end of a run
 (an interrupted one too). The summary is written here; the failures, the slowest scenarios
-and the other lists by ``html_sections.py``; the worker timeline and the table of every
-scenario are drawn by the page's own script (``html_page.py``) from a JSON block. The page
-fetches nothing: its Content-Security-Policy allows inline style and script and ``data:``
-images only, and it names no font, stylesheet or script elsewhere.
+and the other lists by ``html_sections.py``; the worker timeline (scenario attempts, each
+worker's ``before.batch`` and ``after.batch`` from ``FinishedRun.batch_spans``, idle gaps)
+and the table of every scenario are drawn by the page's own script (``html_page.py``) from
+a JSON block. The page fetches nothing: its Content-Security-Policy allows inline style
+and script and ``data:`` images only, and it names no font, stylesheet or script elsewhere.
 
 Imports nothing from ``cli``, ``session``, ``pool`` or ``worker``.
 """
@@ -68,7 +69,8 @@ def render(report: FinishedRun, report_dir: str) -> str:
         )
     )
     title = f"pbdd report: {_verdict(report, total)}"
-    return html_page.page(html.escape(title), body, script_json(page_data(scenarios)))
+    data = page_data(scenarios, report.batch_spans)
+    return html_page.page(html.escape(title), body, script_json(data))
 
 
 def _verdict(report: FinishedRun, total: TotalResult) -> str:
@@ -119,7 +121,9 @@ def _prediction(scenarios: Sequence[ScenarioAttempts], report: FinishedRun) -> s
     return f"{predicted:.2f} s from the history (scenario times only); wall time {change:+.0f}%"
 
 
-def page_data(scenarios: Sequence[ScenarioAttempts]) -> dict[str, Any]:
+def page_data(
+    scenarios: Sequence[ScenarioAttempts], batch_spans: Sequence[m.BatchSpan] = ()
+) -> dict[str, Any]:
     """What the page's script draws the timeline and the table of scenarios from."""
     features: dict[str, int] = {}
     feature_rows: list[dict[str, Any]] = []
@@ -146,7 +150,7 @@ def page_data(scenarios: Sequence[ScenarioAttempts]) -> dict[str, Any]:
         "features": feature_rows,
         "scenarios": rows,
         "statuses": {status: [STATUS_MARK[status], label] for status, label in _labels()},
-        "timeline": timeline_data(scenarios),
+        "timeline": timeline_data(scenarios, batch_spans),
     }
 
 
@@ -155,8 +159,11 @@ def _labels() -> list[tuple[str, str]]:
     return [(status, STATUS_LABEL[status]) for status in order]
 
 
-def timeline_data(scenarios: Sequence[ScenarioAttempts]) -> dict[str, Any]:
-    """One lane per worker, one bar per attempt that ran, seconds from the first start.
+def timeline_data(
+    scenarios: Sequence[ScenarioAttempts], batch_spans: Sequence[m.BatchSpan] = ()
+) -> dict[str, Any]:
+    """One lane per worker: a bar per attempt that ran and one per ``before.batch`` and
+    ``after.batch`` (``hooks``), in seconds from the first start.
 
     The last bar of each lane and the lane that ended last are marked: with workers that
     pull from one queue, that lane's bars are what the run's end waited for.
@@ -167,35 +174,52 @@ def timeline_data(scenarios: Sequence[ScenarioAttempts]) -> dict[str, Any]:
         for _, result in scenario.attempts
         if result.status != m.NOT_RUN and result.started_at > 0
     ]
+    spans = sorted((span for span in batch_spans if span.started_at > 0), key=_started)
     ran = sum(1 for s in scenarios for _, r in s.attempts if r.status != m.NOT_RUN)
-    if not placed:
-        return {"lanes": [], "bars": [], "span": 0.0, "unplaced": ran}
-    origin = min(result.started_at for _, result in placed)
-    workers = sorted({result.worker_id for _, result in placed})
+    if not placed and not spans:
+        return {"lanes": [], "bars": [], "hooks": [], "span": 0.0, "unplaced": ran}
+    origin = min([result.started_at for _, result in placed] + [span.started_at for span in spans])
+    workers = sorted({result.worker_id for _, result in placed} | {s.worker_id for s in spans})
     lane_of = {worker: lane for lane, worker in enumerate(workers)}
-    bars = []
-    for index, result in sorted(placed, key=lambda pair: pair[1].started_at):
-        bars.append(
-            {
-                "scenario": index,
-                "lane": lane_of[result.worker_id],
-                "start": round(result.started_at - origin, 4),
-                "duration": round(max(result.duration, 0.0), 4),
-                "status": result.status,
-                "attempt": result.attempt,
-            }
-        )
+    bars = [
+        {
+            "scenario": index,
+            "lane": lane_of[result.worker_id],
+            "start": round(result.started_at - origin, 4),
+            "duration": round(max(result.duration, 0.0), 4),
+            "status": result.status,
+            "attempt": result.attempt,
+        }
+        for index, result in sorted(placed, key=lambda pair: _started(pair[1]))
+    ]
+    hooks = [
+        {
+            "hook": span.hook,
+            "lane": lane_of[span.worker_id],
+            "start": round(span.started_at - origin, 4),
+            "duration": round(max(span.duration, 0.0), 4),
+        }
+        for span in spans
+    ]
+    end = max(bar["start"] + bar["duration"] for bar in bars + hooks)
     return {
-        "lanes": _lanes(workers, bars),
+        "lanes": _lanes(workers, bars, hooks, end),
         "bars": bars,
-        "span": max(bar["start"] + bar["duration"] for bar in bars),
+        "hooks": hooks,
+        "span": end,
         "unplaced": ran - len(placed),
     }
 
 
-def _lanes(workers: Sequence[int], bars: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each lane's label, busy time and end; marks each lane's last bar (``last``) and the
-    lane that ended the run (``critical``)."""
+def _started(record: m.ScenarioResult | m.BatchSpan) -> float:
+    return record.started_at
+
+
+def _lanes(
+    workers: Sequence[int], bars: list[dict[str, Any]], hooks: list[dict[str, Any]], span: float
+) -> list[dict[str, Any]]:
+    """Each lane's label, busy time, end, idle gaps; marks each lane's last bar (``last``)
+    and the lane that ended the run (``critical``)."""
     lanes = [
         {"worker": worker, "label": worker_name(worker), "busy": 0.0, "end": 0.0, "bars": 0}
         for worker in workers
@@ -213,10 +237,28 @@ def _lanes(workers: Sequence[int], bars: list[dict[str, Any]]) -> list[dict[str,
         bar["last"] = True
     critical = max(range(len(lanes)), key=lambda number: lanes[number]["end"])
     lanes[critical]["critical"] = True
-    for lane in lanes:
+    for number, lane in enumerate(lanes):
         lane["busy"] = round(lane["busy"], 4)
         lane["end"] = round(lane["end"], 4)
+        spent = [bar for bar in bars + hooks if bar["lane"] == number]
+        lane["idle"] = idle_gaps([(bar["start"], bar["duration"]) for bar in spent], span)
     return lanes
+
+
+def idle_gaps(spent: Sequence[tuple[float, float]], span: float) -> list[list[float]]:
+    """``[start, duration]`` of each gap in a lane, from its first bar to the end of the
+    run (before its first bar its worker was still starting). Gaps shorter than a
+    thousandth of the run, under a pixel at the page's width, are left out."""
+    shortest = span / 1000
+    gaps = []
+    reach = min(start for start, _ in spent)
+    for start, duration in sorted(spent):
+        if start - reach > shortest:
+            gaps.append([round(reach, 4), round(start - reach, 4)])
+        reach = max(reach, start + duration)
+    if span - reach > shortest:
+        gaps.append([round(reach, 4), round(span - reach, 4)])
+    return gaps
 
 
 def script_json(data: dict[str, Any]) -> str:

@@ -74,6 +74,9 @@ svg .bar:focus { outline: none; stroke: #1a73e8; stroke-width: 3px; }
 svg .bar.dim { opacity: .15; }
 svg .mark { font-size: 11px; fill: #fff; pointer-events: none; font-weight: 700; }
 svg .idle { fill: url(#pat-idle); } svg .end { stroke: #000; stroke-dasharray: 4 3; }
+svg .batch { fill: url(#pat-batch); stroke: #263238; stroke-width: 1px; cursor: default; }
+svg .batch:focus { outline: none; stroke: #1a73e8; stroke-width: 3px; }
+svg .batch-label { font-size: 11px; fill: #fff; pointer-events: none; font-weight: 700; }
 .tip { position: absolute; z-index: 5; background: #222; color: #fff; padding: .35rem .55rem;
   border-radius: 4px; font-size: 12.5px; white-space: pre; pointer-events: none; }
 tr[tabindex]:focus { background: #e8f0fe; }
@@ -95,6 +98,9 @@ PATTERNS = """<svg width="0" height="0" style="position:absolute" aria-hidden="t
 <pattern id="pat-undefined" width="5" height="5" patternUnits="userSpaceOnUse">
  <rect width="5" height="5" fill="#b26a00"/>
  <circle cx="2.5" cy="2.5" r="1.2" fill="#ffffff" fill-opacity="0.7"/></pattern>
+<pattern id="pat-batch" width="4" height="4" patternUnits="userSpaceOnUse">
+ <rect width="4" height="4" fill="#455a64"/>
+ <rect width="1" height="4" fill="#ffffff" fill-opacity="0.2"/></pattern>
 <pattern id="pat-idle" width="8" height="8" patternUnits="userSpaceOnUse"
  patternTransform="rotate(-45)"><rect width="8" height="8" fill="#fafafa"/>
  <rect width="1" height="8" fill="#b0b0b8"/></pattern>
@@ -110,12 +116,16 @@ FILTER = """<form class="filter" id="filter" aria-label="Filter the scenarios">
 </form>"""
 
 TIMELINE = """<section id="timeline-section"><h2>Worker timeline</h2>
-<p>One lane per worker, one bar per scenario attempt from its start to its end; gaps are
-idle time. Passed bars are short and solid; failed, errored, ambiguous and undefined ones
-fill the lane, patterned. The last bar of each lane has a black outline; the highlighted
-lane ended the run (its bars are what the end of the run waited for) and the hatched ends
-of the other lanes are their idle time until then. Hover over a bar or focus it (Tab, then
-the arrow keys; Enter shows the scenario in the table).</p>
+<p>One lane per worker, one bar per scenario attempt from its start to its end. Passed
+bars are short and solid; failed, errored, ambiguous and undefined ones are taller,
+patterned. The worker's <code>before.batch</code> and <code>after.batch</code> hooks are
+the full-height, rounded, striped bars labelled with their name (shortened to before and
+after, or B and A, when narrow).
+Hatched stretches are idle time, from a worker's first bar to the end of the run; before
+it, the worker was starting. The last scenario bar of each lane has a black outline; the
+highlighted lane ended the run (its bars are what the end of the run waited for). Hover
+over a bar or focus it (Tab, then the arrow keys; Enter shows the scenario in the
+table).</p>
 <div class="legend" id="legend"></div>
 <div class="tl-tools"><button type="button" id="zoom-out" aria-label="Zoom out">&minus;</button>
 <button type="button" id="zoom-in" aria-label="Zoom in">+</button>

@@ -1,5 +1,6 @@
-"""The HTML report's script: the worker timeline (SVG), the table of every scenario and the
-filter, drawn from the page's ``pbdd-data`` JSON block.
+"""The HTML report's script: the worker timeline (SVG: scenario bars, batch hook bars, idle
+gaps), the table of every scenario and the filter, drawn from the page's ``pbdd-data``
+JSON block.
 
 Used by ``html_page.py`` only. Plain JavaScript, no library; every text from the data goes
 into the page through ``textContent`` or ``setAttribute``, never as markup.
@@ -150,6 +151,16 @@ SCRIPT = r"""
       key.appendChild(document.createTextNode(" " + statusText(status)));
       legend.appendChild(key);
     });
+    [["batch", "B before.batch, A after.batch: each worker's set-up and clean-up"],
+     ["idle", "idle"]].forEach(function (entry) {
+      var key = element("span", {});
+      var swatch = shape("svg", {width: 22, height: 14, "aria-hidden": "true"});
+      swatch.appendChild(shape("rect", {"class": entry[0], x: 1, y: 0, width: 20, height: 14,
+        rx: 3}));
+      key.appendChild(swatch);
+      key.appendChild(document.createTextNode(" " + entry[1]));
+      legend.appendChild(key);
+    });
   }
 
   function niceStep(rough) {
@@ -174,11 +185,12 @@ SCRIPT = r"""
   function drawLabels(labels) {
     labels.appendChild(element("div", {"class": "axis-gap"}, "seconds from the first start"));
     timeline.lanes.forEach(function (lane) {
-      var idle = timeline.span - lane.end;
+      var idle = lane.idle.reduce(function (sum, gap) { return sum + gap[1]; }, 0);
       var busy = timeline.span > 0 ? Math.round(100 * lane.busy / timeline.span) : 100;
-      var text = lane.label + " \u00b7 " + lane.bars + (lane.bars > 1 ? " attempts" : " attempt") +
-        " \u00b7 busy " + busy + "%" +
-        (lane.critical ? " \u00b7 \u2691 ended the run" : " \u00b7 idle " + seconds(idle) + " at the end");
+      var attempts = lane.bars + (lane.bars === 1 ? " attempt" : " attempts");
+      var facts = [lane.label, attempts, "busy " + busy + "%", "idle " + seconds(idle)];
+      if (lane.critical) facts.push("\u2691 ended the run");
+      var text = facts.join(" \u00b7 ");
       labels.appendChild(element("div", {"class": lane.critical ? "critical" : "",
         "data-lane": lane.worker}, text));
     });
@@ -186,13 +198,15 @@ SCRIPT = r"""
 
   function drawLanes(root, width, scale) {
     timeline.lanes.forEach(function (lane, number) {
-      var top = AXIS + number * LANE, idle = timeline.span - lane.end;
+      var top = AXIS + number * LANE;
       root.appendChild(shape("rect", {"class": lane.critical ? "lane critical" : "lane",
         x: 0, y: top + 1, width: width, height: LANE - 2}));
-      if (idle * scale >= 1) {
-        root.appendChild(shape("rect", {"class": "idle", x: PAD + lane.end * scale, y: top + 1,
-          width: idle * scale, height: LANE - 2, "aria-hidden": "true"}));
-      }
+      lane.idle.forEach(function (gap) {
+        if (gap[1] * scale < 1) return;
+        root.appendChild(shape("rect", {"class": "idle", x: PAD + gap[0] * scale, y: top + 1,
+          width: gap[1] * scale, height: LANE - 2, "data-lane": lane.worker,
+          "aria-hidden": "true"}));
+      });
     });
     var end = PAD + timeline.span * scale;
     root.appendChild(shape("line", {"class": "end", x1: end, x2: end, y1: AXIS - 4,
@@ -200,6 +214,7 @@ SCRIPT = r"""
   }
 
   function describe(bar) {
+    if (bar.hook) return describeHook(bar);
     var scenario = scenarios[bar.scenario], lane = timeline.lanes[bar.lane];
     var lines = [scenario.name, scenario.where,
       statusText(bar.status) + " \u00b7 " + seconds(bar.duration) + " \u00b7 " +
@@ -209,8 +224,38 @@ SCRIPT = r"""
     return lines.join("\n");
   }
 
+  function describeHook(hook) {
+    return [hook.hook + " on " + workerName(timeline.lanes[hook.lane].worker),
+      seconds(hook.duration) + ", from " + seconds(hook.start) + " to " +
+      seconds(hook.start + hook.duration)].join("\n");
+  }
+
+  function hookLabel(name, width) {
+    if (width >= 80) return name;
+    if (width >= 46) return name.split(".")[0];  // before, after
+    return width >= 14 ? name.charAt(0).toUpperCase() : "";  // B, A: the legend says which
+  }
+
+  function drawHooks(root, scale) {
+    timeline.hooks.forEach(function (hook, index) {
+      var top = AXIS + hook.lane * LANE;
+      var x = PAD + hook.start * scale, width = Math.max(2, hook.duration * scale);
+      var rect = shape("rect", {"class": "batch", x: x, y: top + 2, width: width,
+        height: LANE - 4, rx: 3, tabindex: -1, role: "img",
+        "aria-label": describeHook(hook).replace(/\n/g, ", "), "data-hook": hook.hook,
+        "data-lane": timeline.lanes[hook.lane].worker, "data-hook-bar": index});
+      root.appendChild(rect);
+      laneBars[hook.lane].push(rect);
+      var label = hookLabel(hook.hook, width);
+      if (!label) return;
+      var text = shape("text", {"class": "batch-label", x: x + 4, y: top + LANE / 2 + 4,
+        "data-hook": hook.hook, "data-lane": timeline.lanes[hook.lane].worker});
+      text.textContent = label;
+      root.appendChild(text);
+    });
+  }
+
   function drawBars(root, scale) {
-    laneBars = timeline.lanes.map(function () { return []; });
     timeline.bars.forEach(function (bar, index) {
       var top = AXIS + bar.lane * LANE, tall = bar.status !== "passed";
       var x = PAD + bar.start * scale, width = Math.max(1, bar.duration * scale);
@@ -229,9 +274,17 @@ SCRIPT = r"""
         root.appendChild(mark);
       }
     });
+  }
+
+  function orderLanes() {
+    laneBars.forEach(function (row) {
+      row.sort(function (one, other) { return itemOf(one).start - itemOf(other).start; });
+    });
     var critical = timeline.lanes.findIndex(function (lane) { return lane.critical; });
-    var lastBars = laneBars[Math.max(critical, 0)];
-    setCurrent(lastBars[lastBars.length - 1], false);
+    var scenarioBars = laneBars[Math.max(critical, 0)].filter(function (rect) {
+      return rect.hasAttribute("data-bar");
+    });
+    setCurrent(scenarioBars[scenarioBars.length - 1] || laneBars[Math.max(critical, 0)][0], false);
   }
 
   function drawTimeline() {
@@ -241,9 +294,11 @@ SCRIPT = r"""
     labels.textContent = "";
     var note = timeline.unplaced ? timeline.unplaced + " attempts have no start time and are not drawn." : "";
     document.getElementById("timeline-note").textContent = timeline.bars.length ? note : "No scenario ran.";
-    if (!timeline.bars.length) return;
+    if (!timeline.bars.length && !timeline.hooks.length) return;
     drawLabels(labels);  // first: the lanes' labels take their width before the bars' is measured
-    var busiest = Math.max.apply(null, timeline.lanes.map(function (lane) { return lane.bars; }));
+    var busiest = Math.max.apply(null, timeline.lanes.map(function (lane) {
+      return lane.bars + 2;  // and its before.batch and after.batch
+    }));
     var width = Math.round(Math.max(scroll.clientWidth - 2, 300, busiest * 3) * zoom);
     var scale = (width - 2 * PAD) / Math.max(timeline.span, 1e-6);
     var height = AXIS + timeline.lanes.length * LANE;
@@ -251,7 +306,10 @@ SCRIPT = r"""
       "aria-label": "Worker timeline: arrow keys move between bars, Enter shows the scenario"});
     drawAxis(root, width, height, scale);
     drawLanes(root, width, scale);
+    laneBars = timeline.lanes.map(function () { return []; });
+    drawHooks(root, scale);
     drawBars(root, scale);
+    orderLanes();
     scroll.appendChild(root);
     root.addEventListener("mouseover", showTip);
     root.addEventListener("focusin", showTip);
@@ -262,13 +320,22 @@ SCRIPT = r"""
     showFiltered();
   }
 
-  function isBar(node) { return node && node.classList && node.classList.contains("bar") && node.hasAttribute("data-bar"); }
+  // The data behind a scenario's bar or a batch hook's, or null for anything else.
+  function itemOf(node) {
+    if (!node || !node.getAttribute) return null;
+    if (node.hasAttribute("data-bar")) return timeline.bars[Number(node.getAttribute("data-bar"))];
+    if (node.hasAttribute("data-hook-bar")) {
+      return timeline.hooks[Number(node.getAttribute("data-hook-bar"))];
+    }
+    return null;
+  }
+  function isBar(node) { return itemOf(node) !== null; }
 
   function showTip(event) {
     if (!isBar(event.target)) return;
     var tip = document.getElementById("tip");
     var box = event.target.getBoundingClientRect();
-    tip.textContent = describe(timeline.bars[Number(event.target.getAttribute("data-bar"))]);
+    tip.textContent = describe(itemOf(event.target));
     tip.hidden = false;
     var room = document.documentElement.clientWidth - tip.offsetWidth - 8;
     tip.style.left = Math.max(0, Math.min(box.left, room) + window.scrollX) + "px";
@@ -286,7 +353,7 @@ SCRIPT = r"""
 
   function moveFocus(event) {
     if (!isBar(event.target)) return;
-    var bar = timeline.bars[Number(event.target.getAttribute("data-bar"))];
+    var bar = itemOf(event.target);
     var row = laneBars[bar.lane], at = row.indexOf(event.target), next = null;
     if (event.key === "ArrowRight") next = row[at + 1];
     else if (event.key === "ArrowLeft") next = row[at - 1];
@@ -304,14 +371,14 @@ SCRIPT = r"""
   function nearest(row, start) {
     var best = null, distance = Infinity;
     (row || []).forEach(function (rect) {
-      var bar = timeline.bars[Number(rect.getAttribute("data-bar"))];
+      var bar = itemOf(rect);
       if (Math.abs(bar.start - start) < distance) { distance = Math.abs(bar.start - start); best = rect; }
     });
     return best;
   }
 
   function openBar(node) {
-    if (!isBar(node)) return;
+    if (!node || !node.hasAttribute || !node.hasAttribute("data-sid")) return;
     var row = document.getElementById("scenario-" + node.getAttribute("data-sid"));
     if (!row) return;
     row.scrollIntoView({block: "center"});

@@ -21,7 +21,7 @@ from ..errors import UsageError
 from .records import Record
 
 if TYPE_CHECKING:
-    from ..messages import HookFailure
+    from ..messages import BatchSpan, HookFailure
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class FinishedRun:
     processes: int = 1  # workers (1: a serial run), for the predicted wall time
     stopped_by: str = ""  # why scenarios did not run: "Interrupted", "--failfast", ""
     hook_failures: Sequence[HookFailure] = ()  # hooks that failed outside any scenario
+    batch_spans: Sequence[BatchSpan] = ()  # when each worker's batch hooks ran (timeline)
 
 
 @dataclass(frozen=True)
