@@ -165,6 +165,7 @@ class ScenarioResult:
     duration: float = 0.0  # seconds, hooks included
     started_at: float = 0.0  # time.time() when the scenario started
     worker_id: int = -1  # -1: the parent (serial run)
+    machine: str = ""  # --queue: the --worker name of the machine that ran it
     stdout: str = ""
     stderr: str = ""
     log: str = ""  # captured logging records, formatted

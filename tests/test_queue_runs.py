@@ -10,6 +10,7 @@ gate's step fail on that machine, which tells apart whose result the build kept.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -342,12 +343,8 @@ def test_a_machine_keeps_a_long_scenario_by_heartbeating_it(
     first = Machine(suite, url, build, "m1", "--heartbeat-timeout", "1")
     wait_for(suite.root / "started-held-m1", first)
     second = Machine(suite, url, build, "m2", "--heartbeat-timeout", "1")
+    wait_for_results(redis_server, build, len(QUICK), second)  # m2 ran the quick ones
     client = redis_server.client()
-    results = f"pbdd:{{{build}}}:results".encode()
-    deadline = time.monotonic() + 60
-    while client.hlen(results) < len(QUICK):  # m2 ran the quick ones
-        assert time.monotonic() < deadline and second.process.poll() is None
-        time.sleep(0.02)  # polling the build's results
     # three heartbeat timeouts on the server's clock, while m2 looks for work
     server_now = lambda: client.time()[0]  # noqa: E731
     until = server_now() + 3
@@ -397,3 +394,39 @@ def test_a_scenario_that_keeps_losing_its_machine_is_errored_after_the_budget(
         junit.read_text()
     )
     assert sorted(junit_names(junit)) == sorted(["held", *QUICK])
+
+
+def test_the_merged_html_report_has_a_lane_per_worker_per_machine(
+    suite: Suite,
+    redis_server,  # noqa: F811
+) -> None:
+    url, build = redis_server.url(), new_build("html")
+    first = Machine(suite, url, build, "m1")
+    wait_for(suite.root / "started-held-m1", first)  # m1 holds "held"; m2 runs the rest
+    second = Machine(suite, url, build, "m2")
+    wait_for_results(redis_server, build, len(QUICK), second)
+    (suite.root / "open-held").touch()
+    runs = [first.finish(), second.finish()]
+    assert [run.returncode for run in runs] == [0, 0], [run.output for run in runs]
+    page = suite.root / "merged.html"
+    assert report(suite, url, build, "--html", str(page)).returncode == 0
+    found = re.search(
+        r'<script type="application/json" id="pbdd-data">(.*?)</script>', page.read_text(), re.S
+    )
+    assert found is not None
+    data = json.loads(found.group(1))
+    lanes = {lane["label"]: lane["bars"] for lane in data["timeline"]["lanes"]}
+    assert lanes == {"m1 \u00b7 worker 0": 1, "m2 \u00b7 worker 0": len(QUICK)}
+    by_name = {row["name"]: row["worker"] for row in data["scenarios"]}
+    assert by_name["held"] == "m1 \u00b7 worker 0" and by_name["one"] == "m2 \u00b7 worker 0"
+
+
+def wait_for_results(server, build: str, count: int, machine: Machine) -> None:  # type: ignore[no-untyped-def]
+    """Until the build has ``count`` final results (the machines' acks)."""
+    client = server.client()
+    results = f"pbdd:{{{build}}}:results".encode()
+    deadline = time.monotonic() + 60
+    while client.hlen(results) < count:
+        assert time.monotonic() < deadline and machine.process.poll() is None
+        time.sleep(0.02)  # polling the build's results
+    client.close()

@@ -29,6 +29,7 @@ Imports the ``queue`` package and ``messages``; no process, pool or worker modul
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -127,6 +128,8 @@ class RedisSource:
             self._again.append((entry_id, tuple(items)))
 
     def done(self, result: ScenarioResult, final: bool = True) -> None:
+        """Ack the attempt, naming this machine (the merged report's lanes)."""
+        result = dataclasses.replace(result, machine=self.queue.worker)
         entry_id = self._entry_of.get(result.scenario_id)
         lease = self.queue.held().get(entry_id or "")
         recorded = False

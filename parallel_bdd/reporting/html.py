@@ -141,7 +141,7 @@ def page_data(
                 "tags": list(item.tags),
                 "status": result.status,
                 "duration": round(result.duration, 3),
-                "worker": result.worker_id,
+                "worker": lane_label(result.machine, result.worker_id),
                 "attempts": len(scenario.attempts),
                 "failed": result.failed,
             }
@@ -179,12 +179,15 @@ def timeline_data(
     if not placed and not spans:
         return {"lanes": [], "bars": [], "hooks": [], "span": 0.0, "unplaced": ran}
     origin = min([result.started_at for _, result in placed] + [span.started_at for span in spans])
-    workers = sorted({result.worker_id for _, result in placed} | {s.worker_id for s in spans})
+    workers = sorted(
+        {(result.machine, result.worker_id) for _, result in placed}
+        | {("", s.worker_id) for s in spans}
+    )
     lane_of = {worker: lane for lane, worker in enumerate(workers)}
     bars = [
         {
             "scenario": index,
-            "lane": lane_of[result.worker_id],
+            "lane": lane_of[result.machine, result.worker_id],
             "start": round(result.started_at - origin, 4),
             "duration": round(max(result.duration, 0.0), 4),
             "status": result.status,
@@ -195,7 +198,7 @@ def timeline_data(
     hooks = [
         {
             "hook": span.hook,
-            "lane": lane_of[span.worker_id],
+            "lane": lane_of["", span.worker_id],
             "start": round(span.started_at - origin, 4),
             "duration": round(max(span.duration, 0.0), 4),
         }
@@ -215,14 +218,29 @@ def _started(record: m.ScenarioResult | m.BatchSpan) -> float:
     return record.started_at
 
 
+def lane_label(machine: str, worker_id: int) -> str:
+    """A worker as the report names it: ``worker 2``, or ``m1 · worker 2`` in a build that
+    several machines ran (``pbdd report``)."""
+    return f"{machine} \u00b7 {worker_name(worker_id)}" if machine else worker_name(worker_id)
+
+
 def _lanes(
-    workers: Sequence[int], bars: list[dict[str, Any]], hooks: list[dict[str, Any]], span: float
+    workers: Sequence[tuple[str, int]],
+    bars: list[dict[str, Any]],
+    hooks: list[dict[str, Any]],
+    span: float,
 ) -> list[dict[str, Any]]:
     """Each lane's label, busy time, end, idle gaps; marks each lane's last bar (``last``)
-    and the lane that ended the run (``critical``)."""
+    and the lane that ended the run (``critical``). A lane is one worker of one machine."""
     lanes = [
-        {"worker": worker, "label": worker_name(worker), "busy": 0.0, "end": 0.0, "bars": 0}
-        for worker in workers
+        {
+            "worker": f"{machine}:{worker}" if machine else worker,
+            "label": lane_label(machine, worker),
+            "busy": 0.0,
+            "end": 0.0,
+            "bars": 0,
+        }
+        for machine, worker in workers
     ]
     last: dict[int, dict[str, Any]] = {}
     for bar in bars:

@@ -39,8 +39,6 @@ SCRIPT = r"""
     var known = data.statuses[status];
     return known ? known[0] + " " + known[1] : status;
   }
-  function workerName(id) { return id >= 0 ? "worker " + id : "main process"; }
-
   // -- the table of every scenario ------------------------------------------------------
   function buildTable() {
     var rows = document.createDocumentFragment();
@@ -57,7 +55,7 @@ SCRIPT = r"""
         element("code", {"class": "where"}, scenario.where),
         document.createTextNode(scenario.tags.map(function (tag) { return "@" + tag; }).join(" ")),
         document.createTextNode(ran ? seconds(scenario.duration) : "\u2013"),
-        document.createTextNode(ran ? workerName(scenario.worker) : "\u2013"),
+        document.createTextNode(ran ? scenario.worker : "\u2013"),
         document.createTextNode(String(scenario.attempts))
       ].forEach(function (content, column) {
         var cell = element("td", column === 5 || column === 7 ? {"class": "num"} : {});
@@ -218,14 +216,14 @@ SCRIPT = r"""
     var scenario = scenarios[bar.scenario], lane = timeline.lanes[bar.lane];
     var lines = [scenario.name, scenario.where,
       statusText(bar.status) + " \u00b7 " + seconds(bar.duration) + " \u00b7 " +
-      workerName(lane.worker) + " \u00b7 attempt " + bar.attempt,
+      lane.label + " \u00b7 attempt " + bar.attempt,
       "from " + seconds(bar.start) + " to " + seconds(bar.start + bar.duration)];
     if (bar.last) lines.push(lane.critical ? "the last bar of the run" : "the last bar of its lane");
     return lines.join("\n");
   }
 
   function describeHook(hook) {
-    return [hook.hook + " on " + workerName(timeline.lanes[hook.lane].worker),
+    return [hook.hook + " on " + timeline.lanes[hook.lane].label,
       seconds(hook.duration) + ", from " + seconds(hook.start) + " to " +
       seconds(hook.start + hook.duration)].join("\n");
   }
