@@ -27,7 +27,7 @@ from .errors import PbddError, UsageError
 from .history import DEFAULT_PATH
 from .report_command import report_command
 from .reporting.console import plural
-from .reporting.registry import FORMATS
+from .reporting.registry import FORMATS, junit_path
 from .session import run_session
 
 START_METHODS = ("spawn", "forkserver", "fork")
@@ -392,8 +392,7 @@ def _pyproject_defaults() -> dict[str, Any]:
 
 def _options(params: dict[str, Any]) -> RunOptions:
     paths = {report.key: params[report.key] for report in FORMATS}
-    if params["with_xunit"] or params["xunit_file"]:  # lettuce's JUnit options
-        paths["junit_xml"] = paths["junit_xml"] or params["xunit_file"] or "lettucetests.xml"
+    paths["junit_xml"] = junit_path(paths["junit_xml"], params["with_xunit"], params["xunit_file"])
     if params["with_subunit"]:  # lettuce's flag; --subunit-file is the registry's option
         paths["subunit_file"] = paths["subunit_file"] or "subunit.bin"
     seed = params["seed"]

@@ -175,6 +175,18 @@ class ScenarioResult:
     artifacts: tuple[str, ...] = ()  # files attached to the report (screenshots...)
     notes: tuple[str, ...] = field(default=())  # warnings raised while it ran
 
+    @classmethod
+    def errored(
+        cls, scenario_id: str, error: str, traceback: str = "", **fields: Any
+    ) -> ScenarioResult:
+        """A scenario ended outside its steps by ``error`` (a hook, a crash, a timeout, a
+        result that would not pickle); ``fields``: the rest of the record."""
+        return cls(scenario_id, ERRORED, error=error, error_traceback=traceback, **fields)
+
+    def turned_errored(self, error: str, traceback: str = "") -> ScenarioResult:
+        """This attempt, its steps and output kept, ended by ``error`` after all."""
+        return updated(self, status=ERRORED, error=error, error_traceback=traceback)
+
     @property
     def failed(self) -> bool:
         return self.status in SCENARIO_FAILURES

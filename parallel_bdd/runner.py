@@ -93,6 +93,15 @@ def describe_error(error: BaseException) -> str:
     return f"{name}: {text}" if text else name
 
 
+def hook_failure(
+    hook: str, error: BaseException, worker_id: int = -1, subject: str = ""
+) -> HookFailure:
+    """The record of ``hook`` that raised ``error`` outside any one scenario."""
+    return HookFailure(
+        hook, describe_error(error), format_user_traceback(error), worker_id, subject
+    )
+
+
 class Batch:
     """``before.batch``, then scenarios one by one, then ``after.each_feature``/``after.batch``."""
 
@@ -124,13 +133,7 @@ class Batch:
 
     # -- batch level -------------------------------------------------------------------
     def _hook_failed(self, hook: str, error: BaseException, subject: str = "") -> HookFailure:
-        failure = HookFailure(
-            hook=hook,
-            error=describe_error(error),
-            traceback=format_user_traceback(error),
-            worker_id=self.worker_id,
-            subject=subject,
-        )
+        failure = hook_failure(hook, error, self.worker_id, subject)
         self.failures.append(failure)
         if self._on_hook_failure is not None:
             self._on_hook_failure(failure)
@@ -437,4 +440,4 @@ def set_worker_world(worker_id: int, port_number: int, artifacts_dir: str) -> No
     world.artifacts_dir = artifacts_dir
 
 
-__all__ = ["Batch", "format_user_traceback", "set_worker_world"]
+__all__ = ["Batch", "format_user_traceback", "hook_failure", "set_worker_world"]

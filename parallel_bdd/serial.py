@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import messages as m
 from .dispatch import Rules
 from .interrupts import Interrupts
 from .messages import BatchSpan, HookFailure, ScenarioResult, WorkItem
@@ -129,9 +128,7 @@ class _SerialRun:
 def _timed_out(result: ScenarioResult, timeout: float) -> ScenarioResult:
     step = next((s for s in result.steps if "ScenarioTimeout" in s.traceback), None)
     where = step.traceback if step is not None else result.error_traceback
-    return dataclasses.replace(
-        result,
-        status=m.ERRORED,
-        error=f"timed out after {timeout:g} s (--timeout)",
-        error_traceback=f"Where the scenario was when the timeout fired:\n{where}",
+    return result.turned_errored(
+        f"timed out after {timeout:g} s (--timeout)",
+        f"Where the scenario was when the timeout fired:\n{where}",
     )

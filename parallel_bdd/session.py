@@ -239,7 +239,9 @@ class _Session:
         try:
             handover = run_before_all()
         except Exception as error:  # a user's hook: report, do not run
-            self.reporter.hook_failures([_hook_failure("before.all", error)])
+            from .runner import hook_failure
+
+            self.reporter.hook_failures([hook_failure("before.all", error)])
             click.echo("Error: before.all failed; nothing ran.", err=True)
             return RunResult(EXIT_USAGE)
         if processes > 1 or source is not None:
@@ -385,7 +387,9 @@ class _Session:
         try:
             HOOKS.call("after", "all", total)
         except Exception as error:
-            result.hook_failures.append(_hook_failure("after.all", error))
+            from .runner import hook_failure
+
+            result.hook_failures.append(hook_failure("after.all", error))
         reporter = self.reporter
         reporter.failures(result.records)
         reporter.hook_failures(result.hook_failures)
@@ -432,12 +436,6 @@ def _exit_code(result: RunResult, total: TotalResult) -> int:
     if total.is_success and not result.hook_failures:
         return EXIT_OK
     return EXIT_FAILED
-
-
-def _hook_failure(hook: str, error: Exception) -> HookFailure:
-    from .runner import describe_error, format_user_traceback
-
-    return HookFailure(hook, describe_error(error), format_user_traceback(error))
 
 
 def _coverage_settings(options: RunOptions) -> coverage_support.CoverageSettings | None:

@@ -147,13 +147,12 @@ class _Channel:
         reason = f"pbdd could not send this result to the parent: {_safe_describe(error)}"
         self.send_results(
             (
-                ScenarioResult(
-                    scenario_id=str(bad.scenario_id),
-                    status=m.ERRORED,
+                ScenarioResult.errored(
+                    str(bad.scenario_id),
+                    reason,
                     duration=float(bad.duration),
                     started_at=float(bad.started_at),
                     worker_id=self.worker_id,
-                    error=reason,
                 ),
             )
         )
@@ -246,14 +245,13 @@ def _run_one(batch: Batch, item: WorkItem) -> ScenarioResult:
     try:
         result = batch.run(item)
     except BaseException as error:  # sys.exit() in a step, or a runner bug: keep the scenario
-        result = ScenarioResult(
-            scenario_id=item.scenario_id,
-            status=m.ERRORED,
+        result = ScenarioResult.errored(
+            item.scenario_id,
+            f"{_safe_describe(error)} escaped the scenario; it could not finish",
+            _safe_traceback(error),
             duration=time.perf_counter() - start,
             started_at=started_at,
             worker_id=batch.worker_id,
-            error=f"{_safe_describe(error)} escaped the scenario; it could not finish",
-            error_traceback=_safe_traceback(error),
         )
     return result
 

@@ -247,6 +247,32 @@ def test_lettuce_xunit_flags_write_lettucetests_xml(suite):
     assert "<testcase" in (suite.root / "lettucetests.xml").read_text()
 
 
+@pytest.mark.parametrize(
+    ("junit_xml", "with_xunit", "xunit_file", "expected"),
+    [
+        (None, False, None, None),
+        ("j.xml", False, None, "j.xml"),
+        (None, True, None, "lettucetests.xml"),
+        (None, False, "x.xml", "x.xml"),
+        (None, True, "x.xml", "x.xml"),
+        ("j.xml", True, "x.xml", "j.xml"),
+    ],
+)
+def test_junit_path_keeps_lettuce_xunit_options_after_junit_xml(
+    junit_xml, with_xunit, xunit_file, expected
+):
+    from parallel_bdd.django.options import run_options
+    from parallel_bdd.reporting.registry import junit_path
+
+    assert junit_path(junit_xml, with_xunit, xunit_file) == expected
+    options = {"processes": 1, "verbosity": 1, "tags": [], "names": [], "scenario_indexes": None}
+    options |= {"failfast": False, "dry_run": False, "timeout": 0.0, "history": ".scenarios"}
+    options |= {"no_history": False, "rerun_failed": False, "junit_xml": junit_xml}
+    options |= {"with_xunit": with_xunit, "xunit_file": xunit_file}
+    reports = dict(run_options(["features"], 8000, options).reports)
+    assert reports.get("junit_xml") == expected
+
+
 def test_cucumber_json_has_features_elements_and_step_results(suite):
     suite.feature("t.feature", TAGGED)
     suite.steps(OK_STEPS)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..config import RunOptions
-from ..reporting.registry import FORMATS
+from ..reporting.registry import FORMATS, junit_path
 
 
 def processes(text: str) -> int:
@@ -77,8 +77,9 @@ def add_pbdd_arguments(parser: Any) -> None:
 def run_options(paths: Sequence[str], port: int, options: dict[str, Any]) -> RunOptions:
     """The pbdd run: the serial run serves on ``port``, worker i on ``port + 1 + i``."""
     paths_of = {report.key: options.get(report.key) for report in FORMATS}
-    if options["with_xunit"] or options["xunit_file"]:
-        paths_of["junit_xml"] = paths_of["junit_xml"] or options["xunit_file"] or "lettucetests.xml"
+    paths_of["junit_xml"] = junit_path(
+        paths_of["junit_xml"], options["with_xunit"], options["xunit_file"]
+    )
     return RunOptions(
         paths=tuple(paths),
         processes=options["processes"],

@@ -1,9 +1,10 @@
 """The Redis keys of one build: ``pbdd:{BUILD}:<name>``, all in one Cluster slot.
 
-Used by ``redis_queue.py`` (which passes them to the Lua scripts of ``scripts.py``) and by
-``report.py``. The build id sits inside ``{...}``, Redis Cluster's hash tag, so every key of
-a build hashes to the same slot: a script may only touch keys of one slot. Two builds never
-share a key. Every key expires ``ttl`` seconds after its last write (``--redis-ttl``).
+Used by ``redis_queue.py`` (which passes them to the Lua scripts of ``scripts.py``, in the
+order each script names them: ``named``) and by ``report.py``. The build id sits inside
+``{...}``, Redis Cluster's hash tag, so every key of a build hashes to the same slot: a
+script may only touch keys of one slot. Two builds never share a key. Every key expires
+``ttl`` seconds after its last write (``--redis-ttl``).
 
 Imports only the standard library.
 """
@@ -129,13 +130,17 @@ class BuildKeys:
         """Set (server time, ms) by the ack that gave the last scenario its result."""
         return self.key("finished")
 
+    def named(self, names: Iterable[str]) -> list[str]:
+        """The keys of these attribute names, in their order (a script's ``KEYS``)."""
+        return [getattr(self, name) for name in names]
+
     def all(self) -> tuple[str, ...]:
         """Every key a build may have (to expire them, or to list them in a test)."""
         names = (
             "status meta queue entries running leases owners lease_counter done results "
             "attempts attempt_counts failures flaky items selection workers reclaimed finished"
         )
-        return tuple(getattr(self, name) for name in names.split())
+        return tuple(self.named(names.split()))
 
 
 def selection_digest(scenario_ids: Iterable[str]) -> str:

@@ -35,7 +35,7 @@ from .connection import (
 )
 from .keys import DEFAULT_TTL, BuildKeys, check_build_id, selection_digest
 from .records import item_to_json, result_to_json
-from .scripts import QueueScripts
+from .scripts import ACK_KEYS, GIVE_BACK_KEYS, HEARTBEAT_KEYS, RESERVE_KEYS, QueueScripts
 
 DEFAULT_HEARTBEAT_TIMEOUT = 30.0
 DEFAULT_INIT_TIMEOUT = 300.0
@@ -204,18 +204,7 @@ class RedisQueue:
         keys = self.keys
         reply = self._call(
             lambda: self.scripts.reserve(
-                keys=[
-                    keys.queue,
-                    keys.running,
-                    keys.leases,
-                    keys.owners,
-                    keys.entries,
-                    keys.results,
-                    keys.lease_counter,
-                    keys.done,
-                    keys.workers,
-                    keys.reclaimed,
-                ],
+                keys=keys.named(RESERVE_KEYS),
                 args=[self.worker, self.ttl, int(self.heartbeat_timeout * 1000)],
             )
         )
@@ -233,7 +222,7 @@ class RedisQueue:
         keys = self.keys
         lost = self._call(
             lambda: self.scripts.heartbeat(
-                keys=[keys.running, keys.leases, keys.workers],
+                keys=keys.named(HEARTBEAT_KEYS),
                 args=[self.worker, self.ttl, *_flat(pairs)],
             )
         )
@@ -259,21 +248,7 @@ class RedisQueue:
         ]
         outcome = self._call(
             lambda: self.scripts.ack(
-                keys=[
-                    keys.leases,
-                    keys.running,
-                    keys.owners,
-                    keys.done,
-                    keys.results,
-                    keys.attempts,
-                    keys.attempt_counts,
-                    keys.failures,
-                    keys.flaky,
-                    keys.entries,
-                    keys.workers,
-                    keys.finished,
-                    keys.meta,
-                ],
+                keys=keys.named(ACK_KEYS),
                 args=args,
             )
         )
@@ -304,7 +279,7 @@ class RedisQueue:
         ordered = list(reversed(pairs)) if front else pairs  # LPUSH one by one reverses
         given = self._call(
             lambda: self.scripts.give_back(
-                keys=[keys.leases, keys.running, keys.owners, keys.queue],
+                keys=keys.named(GIVE_BACK_KEYS),
                 args=["front" if front else "back", self.ttl, *_flat(ordered)],
             )
         )

@@ -1,7 +1,9 @@
 """The queue's atomic steps, as Lua scripts run inside Redis: reserve, heartbeat, ack, give back.
 
-Used only by ``redis_queue.RedisQueue``, which passes each script the keys listed above its
-source (``keys.BuildKeys``; all of one build, so of one Cluster slot) and its ``ARGV``.
+Used only by ``redis_queue.RedisQueue``, which passes each script its ``ARGV`` and the keys
+named in the tuple above its source (``BuildKeys.named``; all of one build, so of one
+Cluster slot). That tuple is the one place the order of a script's ``KEYS`` is written:
+the script's Lua starts with a local of the same name for each key, in that order.
 They run through redis-py ``Script`` objects (``EVALSHA``, and ``SCRIPT LOAD`` again when
 the server answers ``NOSCRIPT``, as it does after a restart).
 
@@ -35,16 +37,22 @@ local function keep(...)
 end
 """
 
-# KEYS: queue running leases owners entries results lease_counter done workers reclaimed
+
+def _prelude(key_names: tuple[str, ...]) -> str:
+    """The prelude, then ``local <name> = KEYS[i]`` for each of a script's keys."""
+    bound = "".join(f"local {name} = KEYS[{i}]\n" for i, name in enumerate(key_names, 1))
+    return _PRELUDE + bound
+
+
+RESERVE_KEYS = tuple(
+    "queue running leases owners entries results lease_counter done workers reclaimed".split()
+)
 # ARGV: worker, ttl, heartbeat timeout (ms)
 # -> nil, or {entry id, lease, reclaimed from ("" if fresh), scenario id, ...}: only the
 #    entry's scenarios that still have no final result
 RESERVE = (
-    _PRELUDE
+    _prelude(RESERVE_KEYS)
     + """
-local queue, running, leases, owners = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local entries, results, counter, done = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
-local workers, reclaimed = KEYS[9], KEYS[10]
 local worker, timeout = ARGV[1], tonumber(ARGV[3])
 redis.call('HSET', workers, worker, now)
 keep(workers)
@@ -66,7 +74,7 @@ while true do
     end
   end
   if #left > 0 then
-    local lease = redis.call('INCR', counter)
+    local lease = redis.call('INCR', lease_counter)
     redis.call('ZADD', running, now, id)
     redis.call('HSET', leases, id, lease)
     redis.call('HSET', owners, id, worker)
@@ -74,7 +82,7 @@ while true do
       redis.call('RPUSH', reclaimed, id .. ' ' .. from .. ' ' .. worker)
       keep(reclaimed)
     end
-    keep(running, leases, owners, counter)
+    keep(running, leases, owners, lease_counter)
     local reply = {id, lease, from}
     for _, scenario in ipairs(left) do table.insert(reply, scenario) end
     return reply
@@ -89,12 +97,11 @@ end
 """
 )
 
-# KEYS: running leases workers
+HEARTBEAT_KEYS = tuple("running leases workers".split())
 # ARGV: worker, ttl, then entry id and lease pairs -> the entry ids whose lease is lost
 HEARTBEAT = (
-    _PRELUDE
+    _prelude(HEARTBEAT_KEYS)
     + """
-local running, leases, workers = KEYS[1], KEYS[2], KEYS[3]
 redis.call('HSET', workers, ARGV[1], now)
 keep(workers)
 local lost = {}
@@ -109,18 +116,17 @@ return lost
 """
 )
 
-# KEYS: leases running owners done results attempts attempt_counts failures flaky entries
-#       workers finished meta
+ACK_KEYS = tuple(
+    "leases running owners done results attempts attempt_counts failures flaky entries "
+    "workers finished meta".split()
+)
 # ARGV: worker, ttl, entry id, lease, scenario id, result JSON, final, passed, failed
 #       (the last three "1" or "0")
 # -> 0 ignored (lease lost, or another final result came first), 1 recorded,
 #    2 recorded and the entry is done (every scenario of it has its final result)
 ACK = (
-    _PRELUDE
+    _prelude(ACK_KEYS)
     + """
-local leases, running, owners, done, results = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local attempts, counts, failures, flaky = KEYS[6], KEYS[7], KEYS[8], KEYS[9]
-local entries, workers, finished, meta = KEYS[10], KEYS[11], KEYS[12], KEYS[13]
 local id, lease, scenario, result = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local final, passed, failed = ARGV[7] == '1', ARGV[8] == '1', ARGV[9] == '1'
 local recorded = redis.call('HGET', results, scenario)
@@ -135,9 +141,9 @@ local ours = false
 for _, each in ipairs(ids) do if each == scenario then ours = true end end
 if not ours then return redis.error_reply('scenario ' .. scenario .. ' is not in entry ' .. id) end
 redis.call('HSET', workers, ARGV[1], now)
-local n = redis.call('HINCRBY', counts, scenario, 1)
+local n = redis.call('HINCRBY', attempt_counts, scenario, 1)
 redis.call('HSET', attempts, scenario .. '\\n' .. n, result)
-keep(workers, counts, attempts)
+keep(workers, attempt_counts, attempts)
 if not final then
   if failed then redis.call('SADD', failures, scenario); keep(failures) end
   return 1
@@ -163,13 +169,12 @@ return 2
 """
 )
 
-# KEYS: leases running owners queue
+GIVE_BACK_KEYS = tuple("leases running owners queue".split())
 # ARGV: "front" or "back", ttl, then entry id and lease pairs -> how many were given back
 # (pairs for the front come last first, so that they end up in their original order)
 GIVE_BACK = (
-    _PRELUDE
+    _prelude(GIVE_BACK_KEYS)
     + """
-local leases, running, owners, queue = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local given = 0
 for i = 3, #ARGV, 2 do
   local id = ARGV[i]

@@ -1,7 +1,8 @@
 """The report files pbdd can write: each format is one module and one line in ``FORMATS``.
 
-Read by ``cli.py`` (one ``--<name> PATH`` option per format, a ``[tool.pbdd]`` key too) and
-by ``session.py`` (which writes the reports asked for at the end of a run). A format's
+Read by ``cli.py`` and ``django/options.py`` (one ``--<name> PATH`` option per format, a
+``[tool.pbdd]`` key too; lettuce's ``--with-xunit``, ``junit_path``) and by ``session.py``
+(which writes the reports asked for at the end of a run). A format's
 module is imported only when its report is asked for; it defines
 ``write(path: str, report: FinishedRun) -> None``. A format that needs a package of its own
 (an extra of setup.py) names it, and ``session.py`` checks it is installed before the run.
@@ -80,6 +81,17 @@ FORMATS: tuple[ReportFormat, ...] = (
     ),
     ReportFormat("html", "html", "Write a self-contained HTML report here."),
 )
+
+
+LETTUCE_XUNIT_FILE = "lettucetests.xml"  # where lettuce's --with-xunit wrote
+
+
+def junit_path(junit_xml: str | None, with_xunit: bool, xunit_file: str | None) -> str | None:
+    """The JUnit report's path: ``--junit-xml`` first, then lettuce's ``--xunit-file``, then
+    lettuce's default when ``--with-xunit`` alone asks for one."""
+    if with_xunit or xunit_file:
+        return junit_xml or xunit_file or LETTUCE_XUNIT_FILE
+    return junit_xml
 
 
 def format_named(key: str) -> ReportFormat:
