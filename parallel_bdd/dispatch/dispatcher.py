@@ -296,14 +296,13 @@ class Dispatcher:
         if not scenario_id:
             return None
         known = bool(now and state.started_at)
-        result = ScenarioResult(
-            scenario_id=scenario_id,
-            status=m.ERRORED,
+        result = ScenarioResult.errored(
+            scenario_id,
+            reason,
+            detail,
             duration=max(0.0, now - state.started_at) if known else 0.0,
             started_at=state.started_at,
             worker_id=state.number,
-            error=reason,
-            error_traceback=detail,
         )
         result = stamped(result, self.attempts(scenario_id), state.notes)
         state.let_go(scenario_id)
@@ -400,9 +399,7 @@ class Dispatcher:
         if item is None or self.stopping:
             return
         error = f"not re-run after its worker crashed: {why}"
-        self._settle(
-            ScenarioResult(item.scenario_id, m.ERRORED, worker_id=state.number, error=error), out
-        )
+        self._settle(ScenarioResult.errored(item.scenario_id, error, worker_id=state.number), out)
 
     # -- stopping ----------------------------------------------------------------------
     def _stop(self, out: Draft) -> None:

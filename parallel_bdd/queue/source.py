@@ -36,7 +36,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from ..errors import QueueError
-from ..messages import ERRORED, ScenarioResult, WorkItem
+from ..messages import ScenarioResult, WorkItem
 from .redis_queue import RedisQueue, Reservation
 
 Entry = tuple[WorkItem, ...]
@@ -98,7 +98,7 @@ class RedisSource:
             f"not run again: the machines running it stopped heartbeating {takeovers} times "
             f"(the last: {lost}); --requeue-crashed allows {self.crash_budget - 1} re-run(s)"
         )
-        errored = ScenarioResult(first, ERRORED, error=error)
+        errored = ScenarioResult.errored(first, error)
         self._guarded(lambda: self.queue.ack(entry_id, reservation.lease, errored))
         self.on_notice(f"Warning: {first!r} {error}")
         return tuple(rest)
