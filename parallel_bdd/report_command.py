@@ -34,7 +34,12 @@ def _report_file_options(command: Any) -> Any:
 
 @click.command(name="report", context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--queue", "queue_url", envvar="PBDD_QUEUE_URL", required=True, help="Redis URL.")
-@click.option("--build", envvar="PBDD_BUILD_ID", required=True, help="The build's id.")
+@click.option(
+    "--build",
+    envvar="PBDD_BUILD_ID",
+    default=None,
+    help="The build's id (default: the CI run's id, as for the machines' --queue runs).",
+)
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0),
@@ -54,7 +59,7 @@ def _report_file_options(command: Any) -> Any:
 @click.option("--no-color", is_flag=True, help="No ANSI colours (NO_COLOR is honoured too).")
 def report_command(
     queue_url: str,
-    build: str,
+    build: str | None,
     timeout: float,
     inactive_timeout: float,
     history_path: str | None,
@@ -63,9 +68,11 @@ def report_command(
 ) -> None:
     """Wait until every scenario of a build run through --queue has its final result, then
     print the merged summary and write the merged reports. Reads the queue, never writes it."""
+    from .build_ids import build_id
     from .queue.report import wait_for_build
 
     try:
+        build = build_id(build)
         state = wait_for_build(queue_url, build, timeout=timeout, inactive_timeout=inactive_timeout)
     except PbddError as error:
         click.echo(f"Error: {error.format_message()}", err=True)
