@@ -1,0 +1,336 @@
+"""Many machines, one Redis queue: ``pbdd --queue`` against ``--shard I/N`` on the ``tail`` suite.
+
+Called by ``make bench`` after ``run.py`` (and usable on its own)::
+
+    python bench/queue_machines.py --repeat 3 --out bench/RESULTS.md
+
+Each "machine" is a ``pbdd -p 1`` process of its own, started here; all of them and the
+``pbdd report`` share one ``redis-server`` started here on a free 127.0.0.1 port (no
+persistence) and stopped at the end. Two measurements:
+
+* **warm**: four machines start together with a true history; the makespan runs from their
+  start to the end of ``pbdd report`` (which starts with them and waits). Efficiency =
+  LB / makespan, LB = max(longest scenario, total work / 4).
+* **stale and late**: a third of the scenarios (the three long ones among them) recorded
+  with another scenario's duration, and the fourth machine starting 5 s after the others:
+  the queue's makespan (to the end of ``report``) against ``--shard I/4``'s (to the end of
+  the last shard), each machine with the same stale history.
+
+Plus the Redis commands per scenario that the machines send (``MONITOR``, commands run
+inside the Lua scripts not counted; a pipeline's commands counted one by one).
+
+The section "Many machines, one queue" of ``--out`` is replaced (or added). Imports the
+standard library, redis-py and ``generate``; pbdd runs as ``python -m parallel_bdd``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import generate
+import redis
+
+BENCH_DIR = Path(__file__).resolve().parent
+MACHINES = 4
+LATE_START = 5.0
+SECTION = "## Many machines, one queue"
+TARGET_EFFICIENCY = 0.93
+TARGET_SPEEDUP = 1.3
+
+
+@dataclass
+class Timing:
+    makespan: float
+    exit_codes: list[int]
+
+
+class RedisServer:
+    """A throw-away ``redis-server`` on a free port."""
+
+    def __init__(self, directory: Path) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(directory),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.exceptions.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)  # the server is starting
+        client.close()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+
+
+def pbdd(suite: Path, *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "parallel_bdd", *args],
+        cwd=suite,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def machine_args(history: Path, *more: str) -> list[str]:
+    return ["features", "-p", "1", "-v", "0", "--no-color", "--history", str(history), *more]
+
+
+def started_late(index: int, late: bool) -> bool:
+    return late and index == MACHINES - 1
+
+
+def run_machines(
+    suite: Path, histories: list[Path], command, late: bool
+) -> tuple[float, list[int], float]:
+    """Start the machines (the last one ``LATE_START`` s late when ``late``); returns the
+    start time, their exit codes, and the end of the last."""
+    start = time.monotonic()
+    processes: list[subprocess.Popen[bytes]] = []
+    for index in range(MACHINES):
+        if started_late(index, late):
+            time.sleep(max(0.0, start + LATE_START - time.monotonic()))  # the late machine
+        processes.append(pbdd(suite, *command(index, histories[index])))
+    codes = [process.wait(timeout=600) for process in processes]
+    return start, codes, time.monotonic()
+
+
+def queue_run(suite: Path, url: str, build: str, histories: list[Path], late: bool) -> Timing:
+    report = pbdd(suite, "report", "--queue", url, "--build", build, "--timeout", "600")
+
+    def command(index: int, history: Path) -> list[str]:
+        return machine_args(history, "--queue", url, "--build", build, "--worker", f"m{index}")
+
+    start, codes, _ = run_machines(suite, histories, command, late)
+    codes.append(report.wait(timeout=600))
+    return Timing(time.monotonic() - start, codes)
+
+
+def shard_run(suite: Path, histories: list[Path], late: bool) -> Timing:
+    def command(index: int, history: Path) -> list[str]:
+        return machine_args(history, "--shard", f"{index + 1}/{MACHINES}")
+
+    start, codes, end = run_machines(suite, histories, command, late)
+    return Timing(end - start, codes)
+
+
+def stale(history: dict, manifest: dict, seed: int = 7) -> dict:
+    """A third of the scenarios get another one's recorded duration (the longest three
+    among them, so the long ones look short)."""
+    entries = history["scenarios"]
+    ids = sorted(entries, key=lambda key: entries[key]["duration"])
+    rng = random.Random(seed)
+    longest = ids[-3:]
+    others = rng.sample(ids[:-3], len(ids) // 3 - 3)
+    chosen = longest + others
+    durations = [entries[key]["duration"] for key in chosen]
+    rng.shuffle(durations)
+    while any(durations[i] == entries[key]["duration"] for i, key in enumerate(longest)):
+        rng.shuffle(durations)
+    changed = {key: {**entries[key], "duration": value} for key, value in zip(chosen, durations)}
+    return {**history, "scenarios": {**entries, **changed}}
+
+
+def copies(history: dict, directory: Path, label: str) -> list[Path]:
+    paths = []
+    for index in range(MACHINES):
+        path = directory / f"{label}-{index}.json"
+        path.write_text(json.dumps(history))
+        paths.append(path)
+    return paths
+
+
+class CommandCounter(threading.Thread):
+    """``MONITOR``: counts the commands clients send (not those run inside scripts)."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__(daemon=True)
+        self.client = redis.Redis(port=port)
+        self.count = 0
+        self.stopping = False
+
+    def run(self) -> None:
+        with self.client.monitor() as monitor:
+            for command in monitor.listen():
+                if self.stopping:
+                    return
+                if command.get("client_type") != "lua" and "lua" not in str(
+                    command.get("client_address", "")
+                ):
+                    self.count += 1
+
+
+def measure(args: argparse.Namespace, work: Path) -> dict:
+    info = generate.generate("tail", args.scale, work / "suite")
+    suite = work / "suite" / "pbdd"
+    lower_bound = max(info["longest_s"], info["total_work_s"] / MACHINES)
+    warm = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "parallel_bdd",
+            "features",
+            "-p",
+            "4",
+            "-v",
+            "0",
+            "--history",
+            str(work / "true.json"),
+        ],
+        cwd=suite,
+        capture_output=True,
+        check=False,
+    )
+    if warm.returncode:
+        raise SystemExit(f"the warm-up run failed:\n{warm.stdout.decode()}{warm.stderr.decode()}")
+    true = json.loads((work / "true.json").read_text())
+    old = stale(true, info)
+    server = RedisServer(work)
+    results: dict = {
+        "lb": lower_bound,
+        "scenarios": info["scenarios"],
+        "warm": [],
+        "queue": [],
+        "shard": [],
+    }
+    try:
+        for round_ in range(args.repeat):
+            results["warm"].append(
+                queue_run(suite, server.url, f"warm-{round_}", copies(true, work, "t"), False)
+            )
+            results["queue"].append(
+                queue_run(suite, server.url, f"late-{round_}", copies(old, work, "s"), True)
+            )
+            results["shard"].append(shard_run(suite, copies(old, work, "s"), True))
+            print(
+                f"round {round_ + 1}: warm {results['warm'][-1].makespan:.2f} s, queue "
+                f"{results['queue'][-1].makespan:.2f} s, shard {results['shard'][-1].makespan:.2f} s",
+                flush=True,
+            )
+        counter = CommandCounter(server.port)
+        counter.start()
+        time.sleep(0.5)  # MONITOR is listening before the machines start
+        counted = queue_run(suite, server.url, "counted", copies(true, work, "t"), False)
+        counter.stopping = True
+        results["commands"] = counter.count
+        results["counted"] = counted
+    finally:
+        server.stop()
+    return results
+
+
+def section(results: dict, args: argparse.Namespace) -> str:
+    def median(kind: str) -> float:
+        return statistics.median(t.makespan for t in results[kind])
+
+    def valid(kind: str) -> bool:
+        return all(code == 0 for t in results[kind] for code in t.exit_codes)
+
+    lb = results["lb"]
+    warm, queue, shard = median("warm"), median("queue"), median("shard")
+    efficiency, speedup = lb / warm, shard / queue
+    lines = [
+        SECTION,
+        "",
+        f"`python bench/queue_machines.py --repeat {args.repeat} --scale {args.scale:g}` — "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Profile `tail` "
+        f"({results['scenarios']} scenarios), {MACHINES} machines × `pbdd -p 1 --queue`, each "
+        "a process of its own on this one host, one local `redis-server`. Makespan: from the "
+        "machines' start to the end of `pbdd report` (queue) or of the last shard (`--shard`). "
+        f"LB = {lb:.2f} s. Medians of {args.repeat} runs; every run exited 0: "
+        f"{'yes' if all(valid(k) for k in ('warm', 'queue', 'shard')) else '**no**'}.",
+        "",
+        "| target | measured | met? |",
+        "| --- | --- | --- |",
+        f"| warm history, machines start together: efficiency ≥ {TARGET_EFFICIENCY} | "
+        f"{efficiency:.3f} (LB {lb:.2f} s / median {warm:.2f} s) | "
+        f"{'yes' if efficiency >= TARGET_EFFICIENCY else '**no**'} |",
+        f"| stale history, one machine {LATE_START:g} s late: queue ≥ {TARGET_SPEEDUP}x faster "
+        f"than `--shard I/{MACHINES}` | {speedup:.2f}x ({queue:.2f} s vs {shard:.2f} s) | "
+        f"{'yes' if speedup >= TARGET_SPEEDUP else '**no**'} |",
+        "",
+        "| run | makespans (s) |",
+        "| --- | --- |",
+    ]
+    for kind, label in (
+        ("warm", "queue, warm history"),
+        ("queue", "queue, stale history, one late"),
+        ("shard", "--shard, stale history, one late"),
+    ):
+        lines.append(f"| {label} | {', '.join(f'{t.makespan:.2f}' for t in results[kind])} |")
+    per = results["commands"] / results["scenarios"]
+    lines += [
+        "",
+        f"Redis commands sent by the machines: {results['commands']} for "
+        f"{results['scenarios']} scenarios, {per:.1f} per scenario (a separate warm run under "
+        "`MONITOR`; a pipeline's commands counted one by one, the Lua scripts' own calls not; "
+        "idle machines look for work every 0.5 s while others still run).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def replace_section(path: Path, text: str) -> None:
+    old = path.read_text() if path.exists() else ""
+    if SECTION in old:
+        start = old.index(SECTION)
+        rest = old[start + len(SECTION) :]
+        end = rest.find("\n## ")
+        old = old[:start] + (rest[end + 1 :] if end >= 0 else "")
+    path.write_text(old.rstrip("\n") + "\n\n" + text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--out", type=Path, default=BENCH_DIR / "RESULTS.md")
+    args = parser.parse_args(argv)
+    if shutil.which("redis-server") is None:
+        print("redis-server is not installed (apt-get install redis-server): skipped")
+        return 0
+    with tempfile.TemporaryDirectory(prefix="pbdd-queue-bench-") as directory:
+        results = measure(args, Path(directory))
+    text = section(results, args)
+    replace_section(args.out, text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
