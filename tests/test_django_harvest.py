@@ -1,8 +1,9 @@
 """``python manage.py harvest`` end to end, on a temporary copy of ``examples/django_shop``.
 
 Each test runs harvest as a user does (a subprocess in the project directory) and checks
-what it left: scenarios passed, each worker on its own database and port, nothing left
-behind after a passing run, a failing run and Ctrl-C, one clear error for bad input.
+what it left: scenarios passed, each worker on its own database and port, the harvest
+hooks fired once in the command's process, nothing left behind after a passing run, a
+failing run and Ctrl-C, one clear error for bad input.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pytest
 from postgres_server import postgres_fixture  # noqa: F401  (the fixture "postgres")
 
 pytest.importorskip("django")
+
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "django_shop"
@@ -186,6 +188,137 @@ def test_example_scenarios_pass_serial_and_parallel(shop: Shop, processes: str) 
     assert "4 scenarios (4 passed)" in done.stdout
     assert shop.leftovers() == []
     assert shop.ports_free(int(processes))
+
+
+# -- before.harvest / after.harvest and the Test Suite Summary --------------------------------
+HARVEST_HOOKS_TERRAIN = """
+import json, os
+from pathlib import Path
+
+from lettuce import after, before
+from lettuce.django.steps.models import clean_db
+
+before.each_scenario(clean_db)
+LOG = Path(os.environ["PROBE_DIR"]) / "harvest.jsonl"
+FAIL = os.environ.get("FAIL_HARVEST_HOOK", "")
+
+
+def log(**entry):
+    with LOG.open("a") as file:
+        file.write(json.dumps(dict(entry, pid=os.getpid(), ppid=os.getppid())) + "\\n")
+
+
+@before.harvest
+def began(variables):
+    log(
+        hook="before",
+        paths=variables["paths"],
+        processes=variables["processes"],
+        apps_to_run=list(variables["apps_to_run"]),
+        options=variables["options"]["processes"],
+    )
+    if FAIL == "before":
+        raise RuntimeError("before.harvest broke")
+
+
+@after.harvest
+def ended(results):
+    log(
+        hook="after",
+        count=len(results),
+        apps=[[r.app, r.path, r.scenarios_ran, r.scenarios_passed, r.steps] for r in results],
+        scenarios=results.scenarios_ran,
+        steps=results.steps,
+        features=results.features_ran_overall,
+    )
+    if FAIL == "after":
+        raise RuntimeError("after.harvest broke")
+"""
+
+TWO_APPS_SUMMARY = """
+Test Suite Summary:
+2 apps (2 passed)
+2 features (2 passed)
+4 scenarios (4 passed)
+19 steps (19 passed)
+  catalog: 1 feature (1 passed), 2 scenarios (2 passed), 8 steps (8 passed)
+  orders: 1 feature (1 passed), 2 scenarios (2 passed), 11 steps (11 passed)
+"""
+
+
+def harvest_log(shop: Shop) -> list[dict]:
+    path = shop.probes / "harvest.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.fixture
+def hooked_shop(shop: Shop) -> Shop:
+    (shop.root / "terrain.py").write_text(HARVEST_HOOKS_TERRAIN.lstrip())
+    return shop
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_harvest_hooks_fire_once_in_the_command_with_each_apps_results(
+    hooked_shop: Shop, processes: str
+) -> None:
+    done = hooked_shop.harvest("-p", processes, "-a", "catalog,orders")
+    assert done.returncode == 0, output(done)
+    before, after = harvest_log(hooked_shop)  # once each, not once per worker
+    assert before["pid"] == after["pid"] and before["ppid"] == os.getpid()
+    assert before["hook"] == "before" and after["hook"] == "after"
+    assert before["paths"] == ["catalog/features", "orders/features"]
+    assert before["processes"] == before["options"] == int(processes)
+    assert before["apps_to_run"] == ["catalog", "orders"]
+    assert after["count"] == 2
+    assert after["apps"] == [
+        ["catalog", "catalog/features", 2, 2, 8],
+        ["orders", "orders/features", 2, 2, 11],
+    ]
+    assert (after["scenarios"], after["steps"], after["features"]) == (4, 19, 2)
+    summary = done.stdout.index(TWO_APPS_SUMMARY)
+    assert summary > done.stdout.index("Ran 4 scenarios")  # after pbdd's own summary
+
+
+def test_one_app_has_no_test_suite_summary_but_its_hooks(hooked_shop: Shop) -> None:
+    done = hooked_shop.harvest("-a", "catalog")
+    assert done.returncode == 0, output(done)
+    assert "Test Suite Summary" not in done.stdout
+    before, after = harvest_log(hooked_shop)
+    assert before["paths"] == ["catalog/features"]
+    assert after["apps"] == [["catalog", "catalog/features", 2, 2, 8]]
+
+
+def test_paths_are_summed_up_one_line_each(hooked_shop: Shop) -> None:
+    paths = ["catalog/features", "orders/features/ordering.feature"]
+    done = hooked_shop.harvest(*paths)
+    assert done.returncode == 0, output(done)
+    assert "Test Suite Summary:\n2 paths (2 passed)\n" in done.stdout
+    assert "  orders/features/ordering.feature: 1 feature (1 passed)" in done.stdout
+    _, after = harvest_log(hooked_shop)
+    assert [app[:2] for app in after["apps"]] == [[path, path] for path in paths]
+
+
+def test_a_failing_before_harvest_runs_nothing(hooked_shop: Shop) -> None:
+    hooked_shop.extra_env["FAIL_HARVEST_HOOK"] = "before"
+    done = hooked_shop.harvest("-p", "2")
+    assert done.returncode == 2, output(done)
+    assert "HOOK FAILED: before.harvest: RuntimeError: before.harvest broke" in done.stdout
+    assert 'terrain.py", line' in done.stdout  # the user's traceback
+    assert "Error: before.harvest failed; nothing ran." in done.stderr
+    assert "scenarios (" not in done.stdout
+    assert [entry["hook"] for entry in harvest_log(hooked_shop)] == ["before"]
+    assert hooked_shop.leftovers() == [] and hooked_shop.ports_free(2)
+
+
+def test_a_failing_after_harvest_fails_the_run(hooked_shop: Shop) -> None:
+    hooked_shop.extra_env["FAIL_HARVEST_HOOK"] = "after"
+    done = hooked_shop.harvest("-a", "catalog")
+    assert done.returncode == 1, output(done)
+    assert "2 scenarios (2 passed)" in done.stdout
+    assert "HOOK FAILED: after.harvest: RuntimeError: after.harvest broke" in done.stdout
+    assert hooked_shop.leftovers() == []
 
 
 # -- a database and a server per worker ---------------------------------------------------
