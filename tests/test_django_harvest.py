@@ -1,9 +1,9 @@
 """``python manage.py harvest`` end to end, on a temporary copy of ``examples/django_shop``.
 
 Each test runs harvest as a user does (a subprocess in the project directory) and checks
-what it left: scenarios passed, each worker on its own database and port, the harvest
-hooks fired once in the command's process, nothing left behind after a passing run, a
-failing run and Ctrl-C, one clear error for bad input.
+what it left: scenarios passed, each worker on its own database, port and browser, the
+harvest hooks fired once in the command's process, nothing left behind after a passing
+run, a failing run and Ctrl-C, one clear error for bad input.
 """
 
 from __future__ import annotations
@@ -15,15 +15,26 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from postgres_server import postgres_fixture  # noqa: F401  (the fixture "postgres")
 
+from parallel_bdd.contrib.selenium import BrowserNotInstalled, find_executables
+
 pytest.importorskip("django")
 
+try:
+    find_executables()
+    HAVE_CHROMIUM = True
+except BrowserNotInstalled:
+    HAVE_CHROMIUM = False
+needs_chromium = pytest.mark.skipif(not HAVE_CHROMIUM, reason="chromium/chromedriver not installed")
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "django_shop"
@@ -182,12 +193,67 @@ def output(done: subprocess.CompletedProcess[str]) -> str:
 
 # -- the example passes, serial and in parallel -----------------------------------------
 @pytest.mark.parametrize("processes", ["1", "2"])
-def test_example_scenarios_pass_serial_and_parallel(shop: Shop, processes: str) -> None:
-    done = shop.harvest("-p", processes, "-v", "2")
+def test_example_scenarios_without_a_browser_pass_serial_and_parallel(
+    shop: Shop, processes: str
+) -> None:
+    done = shop.harvest("-p", processes, "-v", "2", "--tag=-browser")
     assert done.returncode == 0, output(done)
     assert "4 scenarios (4 passed)" in done.stdout
+    assert "Chromium" not in output(done)
     assert shop.leftovers() == []
     assert shop.ports_free(int(processes))
+
+
+RUN_MARKER = "PBDD_DJANGO_SHOP_RUN"
+
+
+def processes_with_marker(token: str) -> list[int]:
+    """Live processes whose environment carries ``RUN_MARKER=token`` (Chromium and
+    chromedriver inherit it from the worker that started them)."""
+    wanted = f"{RUN_MARKER}={token}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if b"Z" in (entry / "stat").read_bytes().rsplit(b")", 1)[1][:3]:
+                continue  # a zombie: already dead, waiting for its parent
+            if wanted in (entry / "environ").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+    return found
+
+
+@pytest.fixture
+def short_tmp() -> Iterator[Path]:
+    """A temporary directory with a short path. Chromium's profile lock is a Unix socket
+    under $TMPDIR, whose path may not exceed 107 bytes: under pytest's deep directories
+    Chromium exits at once ("session not created: Chrome instance exited")."""
+    path = Path(tempfile.mkdtemp(prefix="shop-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@needs_chromium
+@pytest.mark.browser
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_the_whole_example_passes_with_its_browser_page_serial_and_parallel(
+    shop: Shop, short_tmp: Path, processes: str
+) -> None:
+    shop.tmp = short_tmp  # harvest's and Chromium's temporary files, checked below
+    token = uuid.uuid4().hex
+    shop.extra_env[RUN_MARKER] = token
+    done = shop.harvest("-p", processes, "-v", "2")
+    assert done.returncode == 0, output(done)
+    assert "A message reaches the shop by e-mail ... OK" in done.stdout
+    assert "The form asks for an address to answer to ... OK" in done.stdout
+    assert "6 scenarios (6 passed)" in done.stdout
+    assert "3 apps (3 passed)" in done.stdout
+    assert "  contact: 1 feature (1 passed), 2 scenarios (2 passed)" in done.stdout
+    assert shop.leftovers() == [] and shop.ports_free(int(processes))
+    if Path("/proc/self/environ").exists():  # each worker closed its browser
+        assert processes_with_marker(token) == []
 
 
 # -- before.harvest / after.harvest and the Test Suite Summary --------------------------------
@@ -395,7 +461,7 @@ def test_apps_and_avoid_apps_choose_the_features(shop: Shop) -> None:
 def test_failing_run_leaves_nothing(shop: Shop) -> None:
     feature = shop.root / "orders" / "features" / "ordering.feature"
     feature.write_text(feature.read_text().replace("I have sent 1 email", "I have sent 3 emails"))
-    done = shop.harvest("-p", "2")
+    done = shop.harvest("-p", "2", "--tag=-browser")
     assert done.returncode == 1, output(done)
     assert "e-mails were sent, not 3" in done.stdout
     assert shop.leftovers() == [] and shop.ports_free(2)
@@ -543,7 +609,7 @@ def test_postgresql_clone_per_worker_and_nothing_left(shop: Shop, postgres) -> N
         assert probe["database"].startswith("test_shop_w")
     assert postgres.databases("test_") == []
     shutil.copy(EXAMPLE / "terrain.py", shop.root / "terrain.py")  # tables flushed again
-    full = shop.harvest("-p", "2")
+    full = shop.harvest("-p", "2", "--tag=-browser")
     assert full.returncode == 0, output(full)
     assert "6 scenarios (6 passed)" in full.stdout
     assert postgres.databases("test_") == []
