@@ -542,6 +542,29 @@ def test_app_not_installed_is_an_error(shop: Shop) -> None:
     assert "Traceback" not in output(done)
 
 
+@pytest.mark.parametrize("arguments", [[], ["-p", "2", "features"]])
+def test_django_admin_harvest_outside_a_project_is_djangos_own_error(
+    tmp_path: Path, arguments: list[str]
+) -> None:
+    django_admin = Path(sys.executable).parent / "django-admin"
+    command = [str(django_admin)] if django_admin.exists() else [sys.executable, "-m", "django"]
+    env = dict(os.environ)
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    done = subprocess.run(
+        [*command, "harvest", *arguments],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, output(done)
+    assert "No Django settings specified." in done.stderr
+    assert "Unknown command: 'harvest'" in done.stderr
+    assert "Traceback" not in output(done)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_port_in_use_is_an_error(shop: Shop) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", shop.port + 1))
