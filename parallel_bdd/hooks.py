@@ -2,7 +2,8 @@
 
 Users register hooks through ``before``/``after`` (from ``parallel_bdd`` or ``lettuce``);
 ``runner.py`` (in a worker or the serial run) and ``session.py`` (``all`` hooks, in the
-parent) call them through ``HOOKS.call``. Imports nothing from cli or reporting.
+parent) call them through ``HOOKS.call``; so does ``django/harvest_hooks.py`` (``harvest``
+hooks, in the process of ``manage.py harvest``). Imports nothing from cli or reporting.
 """
 
 from __future__ import annotations
@@ -22,9 +23,12 @@ HOOK_POINTS = (
     "outline",  # lettuce: before.outline and after.outline are one list, fired after each row
     "step_output",
 )
-# Django-only points of lettuce (`harvest`): accepted so that old terrain files import,
-# never fired by pbdd.
-IGNORED_POINTS = ("harvest", "each_app", "runserver", "handle_request")
+# lettuce's Django point, fired only by ``manage.py harvest`` (``django/harvest_hooks.py``):
+# before.harvest(variables) and after.harvest(results), once each, in its process.
+DJANGO_POINTS = ("harvest",)
+# Django-only points of lettuce that pbdd has no place for (all apps run in one session, the
+# server is a thread of each worker): accepted so that old terrain files import, never fired.
+IGNORED_POINTS = ("each_app", "runserver", "handle_request")
 
 HookFunction = Callable[..., Any]
 
@@ -80,7 +84,7 @@ class _HookDecorators:
         self._when = when
 
     def __getattr__(self, point: str) -> Callable[[HookFunction], HookFunction]:
-        if point in HOOK_POINTS or point in IGNORED_POINTS:
+        if point in HOOK_POINTS or point in DJANGO_POINTS or point in IGNORED_POINTS:
             when = self._when
 
             def decorator(function: HookFunction) -> HookFunction:

@@ -1,8 +1,9 @@
 """``python manage.py harvest`` end to end, on a temporary copy of ``examples/django_shop``.
 
 Each test runs harvest as a user does (a subprocess in the project directory) and checks
-what it left: scenarios passed, each worker on its own database and port, nothing left
-behind after a passing run, a failing run and Ctrl-C, one clear error for bad input.
+what it left: scenarios passed, each worker on its own database, port and browser, the
+harvest hooks fired once in the command's process, nothing left behind after a passing
+run, a failing run and Ctrl-C, one clear error for bad input.
 """
 
 from __future__ import annotations
@@ -14,14 +15,26 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from postgres_server import postgres_fixture  # noqa: F401  (the fixture "postgres")
 
+from parallel_bdd.contrib.selenium import BrowserNotInstalled, find_executables
+
 pytest.importorskip("django")
+
+try:
+    find_executables()
+    HAVE_CHROMIUM = True
+except BrowserNotInstalled:
+    HAVE_CHROMIUM = False
+needs_chromium = pytest.mark.skipif(not HAVE_CHROMIUM, reason="chromium/chromedriver not installed")
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "django_shop"
@@ -180,12 +193,198 @@ def output(done: subprocess.CompletedProcess[str]) -> str:
 
 # -- the example passes, serial and in parallel -----------------------------------------
 @pytest.mark.parametrize("processes", ["1", "2"])
-def test_example_scenarios_pass_serial_and_parallel(shop: Shop, processes: str) -> None:
-    done = shop.harvest("-p", processes, "-v", "2")
+def test_example_scenarios_without_a_browser_pass_serial_and_parallel(
+    shop: Shop, processes: str
+) -> None:
+    done = shop.harvest("-p", processes, "-v", "2", "--tag=-browser")
     assert done.returncode == 0, output(done)
     assert "4 scenarios (4 passed)" in done.stdout
+    assert "Chromium" not in output(done)
     assert shop.leftovers() == []
     assert shop.ports_free(int(processes))
+
+
+RUN_MARKER = "PBDD_DJANGO_SHOP_RUN"
+
+
+def processes_with_marker(token: str) -> list[int]:
+    """Live processes whose environment carries ``RUN_MARKER=token`` (Chromium and
+    chromedriver inherit it from the worker that started them)."""
+    wanted = f"{RUN_MARKER}={token}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if b"Z" in (entry / "stat").read_bytes().rsplit(b")", 1)[1][:3]:
+                continue  # a zombie: already dead, waiting for its parent
+            if wanted in (entry / "environ").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+    return found
+
+
+@pytest.fixture
+def short_tmp() -> Iterator[Path]:
+    """A temporary directory with a short path. Chromium's profile lock is a Unix socket
+    under $TMPDIR, whose path may not exceed 107 bytes: under pytest's deep directories
+    Chromium exits at once ("session not created: Chrome instance exited")."""
+    path = Path(tempfile.mkdtemp(prefix="shop-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@needs_chromium
+@pytest.mark.browser
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_the_whole_example_passes_with_its_browser_page_serial_and_parallel(
+    shop: Shop, short_tmp: Path, processes: str
+) -> None:
+    shop.tmp = short_tmp  # harvest's and Chromium's temporary files, checked below
+    token = uuid.uuid4().hex
+    shop.extra_env[RUN_MARKER] = token
+    done = shop.harvest("-p", processes, "-v", "2")
+    assert done.returncode == 0, output(done)
+    assert "A message reaches the shop by e-mail ... OK" in done.stdout
+    assert "The form asks for an address to answer to ... OK" in done.stdout
+    assert "6 scenarios (6 passed)" in done.stdout
+    assert "3 apps (3 passed)" in done.stdout
+    assert "  contact: 1 feature (1 passed), 2 scenarios (2 passed)" in done.stdout
+    assert shop.leftovers() == [] and shop.ports_free(int(processes))
+    if Path("/proc/self/environ").exists():  # each worker closed its browser
+        assert processes_with_marker(token) == []
+
+
+# -- before.harvest / after.harvest and the Test Suite Summary --------------------------------
+HARVEST_HOOKS_TERRAIN = """
+import json, os
+from pathlib import Path
+
+from lettuce import after, before
+from lettuce.django.steps.models import clean_db
+
+before.each_scenario(clean_db)
+LOG = Path(os.environ["PROBE_DIR"]) / "harvest.jsonl"
+FAIL = os.environ.get("FAIL_HARVEST_HOOK", "")
+
+
+def log(**entry):
+    with LOG.open("a") as file:
+        file.write(json.dumps(dict(entry, pid=os.getpid(), ppid=os.getppid())) + "\\n")
+
+
+@before.harvest
+def began(variables):
+    log(
+        hook="before",
+        paths=variables["paths"],
+        processes=variables["processes"],
+        apps_to_run=list(variables["apps_to_run"]),
+        options=variables["options"]["processes"],
+    )
+    if FAIL == "before":
+        raise RuntimeError("before.harvest broke")
+
+
+@after.harvest
+def ended(results):
+    log(
+        hook="after",
+        count=len(results),
+        apps=[[r.app, r.path, r.scenarios_ran, r.scenarios_passed, r.steps] for r in results],
+        scenarios=results.scenarios_ran,
+        steps=results.steps,
+        features=results.features_ran_overall,
+    )
+    if FAIL == "after":
+        raise RuntimeError("after.harvest broke")
+"""
+
+TWO_APPS_SUMMARY = """
+Test Suite Summary:
+2 apps (2 passed)
+2 features (2 passed)
+4 scenarios (4 passed)
+19 steps (19 passed)
+  catalog: 1 feature (1 passed), 2 scenarios (2 passed), 8 steps (8 passed)
+  orders: 1 feature (1 passed), 2 scenarios (2 passed), 11 steps (11 passed)
+"""
+
+
+def harvest_log(shop: Shop) -> list[dict]:
+    path = shop.probes / "harvest.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.fixture
+def hooked_shop(shop: Shop) -> Shop:
+    (shop.root / "terrain.py").write_text(HARVEST_HOOKS_TERRAIN.lstrip())
+    return shop
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_harvest_hooks_fire_once_in_the_command_with_each_apps_results(
+    hooked_shop: Shop, processes: str
+) -> None:
+    done = hooked_shop.harvest("-p", processes, "-a", "catalog,orders")
+    assert done.returncode == 0, output(done)
+    before, after = harvest_log(hooked_shop)  # once each, not once per worker
+    assert before["pid"] == after["pid"] and before["ppid"] == os.getpid()
+    assert before["hook"] == "before" and after["hook"] == "after"
+    assert before["paths"] == ["catalog/features", "orders/features"]
+    assert before["processes"] == before["options"] == int(processes)
+    assert before["apps_to_run"] == ["catalog", "orders"]
+    assert after["count"] == 2
+    assert after["apps"] == [
+        ["catalog", "catalog/features", 2, 2, 8],
+        ["orders", "orders/features", 2, 2, 11],
+    ]
+    assert (after["scenarios"], after["steps"], after["features"]) == (4, 19, 2)
+    summary = done.stdout.index(TWO_APPS_SUMMARY)
+    assert summary > done.stdout.index("Ran 4 scenarios")  # after pbdd's own summary
+
+
+def test_one_app_has_no_test_suite_summary_but_its_hooks(hooked_shop: Shop) -> None:
+    done = hooked_shop.harvest("-a", "catalog")
+    assert done.returncode == 0, output(done)
+    assert "Test Suite Summary" not in done.stdout
+    before, after = harvest_log(hooked_shop)
+    assert before["paths"] == ["catalog/features"]
+    assert after["apps"] == [["catalog", "catalog/features", 2, 2, 8]]
+
+
+def test_paths_are_summed_up_one_line_each(hooked_shop: Shop) -> None:
+    paths = ["catalog/features", "orders/features/ordering.feature"]
+    done = hooked_shop.harvest(*paths)
+    assert done.returncode == 0, output(done)
+    assert "Test Suite Summary:\n2 paths (2 passed)\n" in done.stdout
+    assert "  orders/features/ordering.feature: 1 feature (1 passed)" in done.stdout
+    _, after = harvest_log(hooked_shop)
+    assert [app[:2] for app in after["apps"]] == [[path, path] for path in paths]
+
+
+def test_a_failing_before_harvest_runs_nothing(hooked_shop: Shop) -> None:
+    hooked_shop.extra_env["FAIL_HARVEST_HOOK"] = "before"
+    done = hooked_shop.harvest("-p", "2")
+    assert done.returncode == 2, output(done)
+    assert "HOOK FAILED: before.harvest: RuntimeError: before.harvest broke" in done.stdout
+    assert 'terrain.py", line' in done.stdout  # the user's traceback
+    assert "Error: before.harvest failed; nothing ran." in done.stderr
+    assert "scenarios (" not in done.stdout
+    assert [entry["hook"] for entry in harvest_log(hooked_shop)] == ["before"]
+    assert hooked_shop.leftovers() == [] and hooked_shop.ports_free(2)
+
+
+def test_a_failing_after_harvest_fails_the_run(hooked_shop: Shop) -> None:
+    hooked_shop.extra_env["FAIL_HARVEST_HOOK"] = "after"
+    done = hooked_shop.harvest("-a", "catalog")
+    assert done.returncode == 1, output(done)
+    assert "2 scenarios (2 passed)" in done.stdout
+    assert "HOOK FAILED: after.harvest: RuntimeError: after.harvest broke" in done.stdout
+    assert hooked_shop.leftovers() == []
 
 
 # -- a database and a server per worker ---------------------------------------------------
@@ -262,7 +461,7 @@ def test_apps_and_avoid_apps_choose_the_features(shop: Shop) -> None:
 def test_failing_run_leaves_nothing(shop: Shop) -> None:
     feature = shop.root / "orders" / "features" / "ordering.feature"
     feature.write_text(feature.read_text().replace("I have sent 1 email", "I have sent 3 emails"))
-    done = shop.harvest("-p", "2")
+    done = shop.harvest("-p", "2", "--tag=-browser")
     assert done.returncode == 1, output(done)
     assert "e-mails were sent, not 3" in done.stdout
     assert shop.leftovers() == [] and shop.ports_free(2)
@@ -343,6 +542,29 @@ def test_app_not_installed_is_an_error(shop: Shop) -> None:
     assert "Traceback" not in output(done)
 
 
+@pytest.mark.parametrize("arguments", [[], ["-p", "2", "features"]])
+def test_django_admin_harvest_outside_a_project_is_djangos_own_error(
+    tmp_path: Path, arguments: list[str]
+) -> None:
+    django_admin = Path(sys.executable).parent / "django-admin"
+    command = [str(django_admin)] if django_admin.exists() else [sys.executable, "-m", "django"]
+    env = dict(os.environ)
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    done = subprocess.run(
+        [*command, "harvest", *arguments],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, output(done)
+    assert "No Django settings specified." in done.stderr
+    assert "Unknown command: 'harvest'" in done.stderr
+    assert "Traceback" not in output(done)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_port_in_use_is_an_error(shop: Shop) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", shop.port + 1))
@@ -410,7 +632,7 @@ def test_postgresql_clone_per_worker_and_nothing_left(shop: Shop, postgres) -> N
         assert probe["database"].startswith("test_shop_w")
     assert postgres.databases("test_") == []
     shutil.copy(EXAMPLE / "terrain.py", shop.root / "terrain.py")  # tables flushed again
-    full = shop.harvest("-p", "2")
+    full = shop.harvest("-p", "2", "--tag=-browser")
     assert full.returncode == 0, output(full)
     assert "6 scenarios (6 passed)" in full.stdout
     assert postgres.databases("test_") == []

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.apps import AppConfig, apps
@@ -24,6 +25,14 @@ HARVEST_APP = "parallel_bdd.django"
 
 class SelectionError(Exception):
     """A bad ``-a``/``-A`` app name or PATH: the command turns it into exit 2."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """What harvest runs features from: an app's ``features`` directory, or a PATH."""
+
+    name: str  # the app's name as in INSTALLED_APPS, or the PATH as given
+    path: str  # the directory (relative to the current one when inside it), or the PATH
 
 
 def split_names(text: str | None) -> tuple[str, ...]:
@@ -65,18 +74,20 @@ def selected_apps(only: Sequence[str], avoid: Sequence[str]) -> list[AppConfig]:
     return [config for config in configs if config.name not in avoided]
 
 
-def feature_paths(paths: Sequence[str], only: Sequence[str], avoid: Sequence[str]) -> list[str]:
+def feature_sources(
+    paths: Sequence[str], only: Sequence[str], avoid: Sequence[str]
+) -> list[Source]:
     """PATHS when given (each must exist), else each selected app's ``features`` dir."""
     if paths:
         missing = [path for path in paths if not os.path.exists(path.split(":")[0])]
         if missing:
             raise SelectionError(f"no such feature file or directory: {', '.join(missing)}")
-        return list(paths)
+        return [Source(path, path) for path in paths]
     found = []
     for config in selected_apps(only, avoid):
         directory = Path(config.path) / "features"
         if directory.is_dir():
-            found.append(_shown(directory))
+            found.append(Source(config.name, _shown(directory)))
     return found
 
 

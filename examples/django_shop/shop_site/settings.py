@@ -21,8 +21,12 @@ INSTALLED_APPS = [
     "lettuce.django",  # as in a lettuce project; 'parallel_bdd.django' works too
     "catalog",
     "orders",
+    "contact",
 ]
-MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
+MIDDLEWARE = [
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",  # the contact form (a browser sends the token)
+]
 TEMPLATES = [
     {"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True},
 ]

@@ -2,9 +2,9 @@
 
 Django finds this command through the ``parallel_bdd.django`` app. It chooses the feature
 directories (``selection.py``), hands the run's decisions to every process
-(``harvest_config.py``, ``$PBDD_PRELUDE``), runs pbdd through ``run.run_pbdd`` and drops the
-test databases afterwards, however the run ended. Bad input is one ``CommandError`` line
-and exit 2.
+(``harvest_config.py``, ``$PBDD_PRELUDE``), runs pbdd between the ``before.harvest`` and
+``after.harvest`` hooks (``harvest_hooks.py``) and drops the test databases afterwards,
+however the run ended. Bad input is one ``CommandError`` line and exit 2.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from ....config import RunOptions
 from ....discovery import PRELUDE_ENV
 from ...harvest_config import DEFAULT_PORT, HarvestConfig
 from ...options import add_pbdd_arguments, run_options
-from ...selection import SelectionError, feature_paths, split_names
+from ...selection import SelectionError, Source, feature_sources, split_names
 from ...server import LETTUCE_SERVERS, port_in_use
 
 PRELUDE = "parallel_bdd.django.prelude"
@@ -69,12 +69,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            paths = feature_paths(
+            sources = feature_sources(
                 options["paths"], split_names(options["apps"]), split_names(options["avoid_apps"])
             )
         except SelectionError as error:
             raise CommandError(str(error), returncode=2) from None
-        if not paths:
+        if not sources:
             self.stdout.write("No features found in the selected apps: nothing to run.")
             return
         config = self._config(options)
@@ -82,7 +82,9 @@ class Command(BaseCommand):
         self._check_databases(config)
         config.to_environment()
         os.environ[PRELUDE_ENV] = PRELUDE
-        sys.exit(self._run(run_options(paths, config.port, options)))
+        paths = [source.path for source in sources]
+        run = run_options(paths, config.port, options)
+        sys.exit(self._run(run, sources, harvest_variables(options, config, paths)))
 
     def _config(self, options: dict[str, Any]) -> HarvestConfig:
         port = options["port"] or int(getattr(settings, "LETTUCE_SERVER_PORT", DEFAULT_PORT))
@@ -126,18 +128,41 @@ class Command(BaseCommand):
                 returncode=2,
             )
 
-    def _run(self, run: RunOptions) -> int:
-        """pbdd's run, then the test databases dropped (also after a failure or Ctrl-C)."""
+    def _run(self, run: RunOptions, sources: list[Source], variables: dict[str, Any]) -> int:
+        """pbdd's run between the harvest hooks, then the test databases dropped (also
+        after a failure or Ctrl-C)."""
         from django.test.utils import teardown_test_environment
 
         from ... import databases
-        from ...run import run_pbdd
+        from ...harvest_hooks import Terminal, run_with_hooks
 
         importlib.import_module(PRELUDE)  # this process: the test environment and the hooks
+        terminal = Terminal(self.stdout.write, self.stderr.write)
         try:
-            return run_pbdd(run)
+            return run_with_hooks(run, sources, variables, terminal)
         finally:
             problems = databases.destroy()
             teardown_test_environment()
             for problem in problems:
                 self.stderr.write(f"Warning: a test database could not be dropped: {problem}")
+
+
+def harvest_variables(
+    options: dict[str, Any], config: HarvestConfig, paths: list[str]
+) -> dict[str, Any]:
+    """What ``before.harvest`` hooks receive: lettuce passed the command's local variables;
+    these are the ones that still mean something (no ``server``: each worker has its own)."""
+    return {
+        "options": dict(options),
+        "verbosity": options["verbosity"],
+        "no_color": bool(options.get("no_color")),
+        "apps_to_run": split_names(options["apps"]),
+        "apps_to_avoid": split_names(options["avoid_apps"]),
+        "run_server": config.run_server,
+        "test_database": config.test_database,
+        "tags": list(options["tags"]),
+        "failfast": options["failfast"],
+        "paths": paths,
+        "port": config.port,
+        "processes": config.processes,
+    }
