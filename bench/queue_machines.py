@@ -11,8 +11,8 @@ persistence) and stopped at the end. Two measurements:
 * **warm**: four machines start together with a true history; the makespan runs from their
   start to the end of ``pbdd report`` (which starts with them and waits). Efficiency =
   LB / makespan, LB = max(longest scenario, total work / 4).
-* **stale and late**: a third of the scenarios (the three long ones among them) recorded
-  with another scenario's duration, and the fourth machine starting 5 s after the others:
+* **stale and late**: a third of the scenarios (a seeded random pick) recorded with
+  another one's duration, and the fourth machine starting 5 s after the others:
   the queue's makespan (to the end of ``report``) against ``--shard I/4``'s (to the end of
   the last shard), each machine with the same stale history.
 
@@ -115,53 +115,51 @@ def started_late(index: int, late: bool) -> bool:
     return late and index == MACHINES - 1
 
 
-def run_machines(
+def start_machines(
     suite: Path, histories: list[Path], command, late: bool
-) -> tuple[float, list[int], float]:
-    """Start the machines (the last one ``LATE_START`` s late when ``late``); returns the
-    start time, their exit codes, and the end of the last."""
+) -> tuple[float, list[subprocess.Popen[bytes]]]:
+    """Start the machines (the last one ``LATE_START`` s late when ``late``)."""
     start = time.monotonic()
     processes: list[subprocess.Popen[bytes]] = []
     for index in range(MACHINES):
         if started_late(index, late):
             time.sleep(max(0.0, start + LATE_START - time.monotonic()))  # the late machine
         processes.append(pbdd(suite, *command(index, histories[index])))
-    codes = [process.wait(timeout=600) for process in processes]
-    return start, codes, time.monotonic()
+    return start, processes
 
 
 def queue_run(suite: Path, url: str, build: str, histories: list[Path], late: bool) -> Timing:
+    """The makespan ends with ``pbdd report``'s end (the machines may still be exiting)."""
     report = pbdd(suite, "report", "--queue", url, "--build", build, "--timeout", "600")
 
     def command(index: int, history: Path) -> list[str]:
         return machine_args(history, "--queue", url, "--build", build, "--worker", f"m{index}")
 
-    start, codes, _ = run_machines(suite, histories, command, late)
-    codes.append(report.wait(timeout=600))
-    return Timing(time.monotonic() - start, codes)
+    start, processes = start_machines(suite, histories, command, late)
+    code = report.wait(timeout=600)
+    makespan = time.monotonic() - start
+    return Timing(makespan, [process.wait(timeout=600) for process in processes] + [code])
 
 
 def shard_run(suite: Path, histories: list[Path], late: bool) -> Timing:
+    """The makespan ends with the last shard's end."""
+
     def command(index: int, history: Path) -> list[str]:
         return machine_args(history, "--shard", f"{index + 1}/{MACHINES}")
 
-    start, codes, end = run_machines(suite, histories, command, late)
-    return Timing(end - start, codes)
+    start, processes = start_machines(suite, histories, command, late)
+    codes = [process.wait(timeout=600) for process in processes]
+    return Timing(time.monotonic() - start, codes)
 
 
-def stale(history: dict, manifest: dict, seed: int = 7) -> dict:
-    """A third of the scenarios get another one's recorded duration (the longest three
-    among them, so the long ones look short)."""
+def stale(history: dict, seed: int = 7) -> dict:
+    """A third of the scenarios (a seeded random pick) recorded with the duration of
+    another scenario of that third."""
     entries = history["scenarios"]
-    ids = sorted(entries, key=lambda key: entries[key]["duration"])
     rng = random.Random(seed)
-    longest = ids[-3:]
-    others = rng.sample(ids[:-3], len(ids) // 3 - 3)
-    chosen = longest + others
+    chosen = rng.sample(sorted(entries), len(entries) // 3)
     durations = [entries[key]["duration"] for key in chosen]
     rng.shuffle(durations)
-    while any(durations[i] == entries[key]["duration"] for i, key in enumerate(longest)):
-        rng.shuffle(durations)
     changed = {key: {**entries[key], "duration": value} for key, value in zip(chosen, durations)}
     return {**history, "scenarios": {**entries, **changed}}
 
@@ -185,6 +183,12 @@ class CommandCounter(threading.Thread):
         self.stopping = False
 
     def run(self) -> None:
+        try:
+            self.listen()
+        except redis.exceptions.ConnectionError:
+            pass  # the server stopped at the end of the bench
+
+    def listen(self) -> None:
         with self.client.monitor() as monitor:
             for command in monitor.listen():
                 if self.stopping:
@@ -219,7 +223,7 @@ def measure(args: argparse.Namespace, work: Path) -> dict:
     if warm.returncode:
         raise SystemExit(f"the warm-up run failed:\n{warm.stdout.decode()}{warm.stderr.decode()}")
     true = json.loads((work / "true.json").read_text())
-    old = stale(true, info)
+    old = stale(true)
     server = RedisServer(work)
     results: dict = {
         "lb": lower_bound,

@@ -203,9 +203,10 @@ class _Session:
             shuffled = list(items)
             random.Random(options.seed).shuffle(shuffled)
             return shuffled
-        if options.processes == 1:
+        if options.processes == 1 and options.queue is None:
             # one process gains nothing from the order: keep the files' order, as lettuce
-            # did, so each feature's header is printed once
+            # did, so each feature's header is printed once (a build shared by several
+            # machines does: its queue goes longest first)
             return file_order(items)
         return longest_first(items)
 

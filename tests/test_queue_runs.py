@@ -430,3 +430,23 @@ def wait_for_results(server, build: str, count: int, machine: Machine) -> None: 
         assert time.monotonic() < deadline and machine.process.poll() is None
         time.sleep(0.02)  # polling the build's results
     client.close()
+
+
+def test_a_one_process_machine_takes_the_queue_longest_first(
+    suite: Suite,
+    redis_server,  # noqa: F811
+) -> None:
+    recorded = {"held": 0.1, "one": 0.2, "two": 3.0, "three": 0.3}  # one entry each
+    history = {
+        "format": "pbdd-history",
+        "version": 1,
+        "scenarios": {
+            f"features/shop.feature::{name}": {"duration": seconds, "status": "passed", "runs": 1}
+            for name, seconds in recorded.items()
+        },
+    }
+    (suite.root / "m1.scenarios").write_text(json.dumps(history))
+    (suite.root / "open-held").touch()
+    run = Machine(suite, redis_server.url(), new_build("order"), "m1", "-p", "1").finish()
+    assert run.returncode == 0, run.output
+    assert ran(run)[0] == "two"  # the longest by the history, not the first in the file

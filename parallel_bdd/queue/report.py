@@ -22,7 +22,8 @@ from .connection import DEFAULT_QUEUE_TIMEOUT, connect, first_contact, retrying,
 from .keys import BuildKeys
 from .records import BadRecord, item_from_json, result_from_json
 
-POLL_PAUSE = 0.5  # seconds between looks at an unfinished build
+POLL_PAUSE = 0.5  # seconds between whole reads of an unfinished build
+FINISHED_PAUSE = 0.05  # seconds between looks at its "finished" key meanwhile
 
 
 @dataclass
@@ -146,9 +147,18 @@ def wait_for_build(
                 raise _incomplete(url, build, state, f"no machine seen for {inactive_timeout:g} s")
             if time.monotonic() >= deadline:
                 raise _incomplete(url, build, state, f"--timeout {timeout:g} s is over")
-            time.sleep(poll_pause)  # a pause between looks, not a synchronisation
+            retrying(lambda: _until_finished(client, keys, poll_pause), url, queue_timeout)
     finally:
         client.close()
+
+
+def _until_finished(client: redis.Redis, keys: BuildKeys, pause: float) -> None:
+    """Wait up to ``pause`` s between whole reads of the build, looking at its cheap
+    ``finished`` key meanwhile: the report ends soon after the last ack, not up to a
+    pause later."""
+    until = time.monotonic() + pause
+    while time.monotonic() < until and not client.exists(keys.finished):
+        time.sleep(FINISHED_PAUSE)  # a pause between looks, not a synchronisation
 
 
 def _incomplete(url: str, build: str, state: BuildState, why: str) -> Incomplete:
