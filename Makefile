@@ -98,8 +98,12 @@ lint: install
 # driver itself (see bench/README.md). A full run takes about an hour on 2 cores; a quick
 # try: make bench BENCH_ARGS="--scale 0.05 --repeat 1 --out /tmp/results.md"
 BENCH_ARGS ?= --repeat 3 --scale 1.0 --out bench/RESULTS.md
-bench: venv
+# Then four machines on one Redis queue against --shard (bench/queue_machines.py; needs
+# redis-server, skipped without it), into its own section of the same file.
+BENCH_QUEUE_ARGS ?= --repeat 3 --scale 1.0 --out bench/RESULTS.md
+bench: install
 	$(VPY) bench/run.py $(BENCH_ARGS)
+	$(VPY) bench/queue_machines.py $(BENCH_QUEUE_ARGS)
 
 # Build and run outputs; the venv stays (distclean removes it too).
 clean:
