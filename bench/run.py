@@ -55,6 +55,7 @@ SKEWED_EFFICIENCY = 0.97
 TAIL_EFFICIENCY = 0.95
 TAIL_SPEEDUP = 1.3
 TINY_P2_SECONDS = 1.0
+HTML_EXTRA = 0.05  # what --html may add to tiny -p 2
 CPU_EFFICIENCY = 0.92
 HUGE_RSS_MB = 300.0
 
@@ -509,6 +510,8 @@ class RunnerSpec:
     dist: str | None = None  # pytest-xdist only
     start_method: str | None = None  # pbdd only: --start-method, when not the default
     queues: str | None = None  # floor only: "manager" keeps its queues in a SyncManager
+    html: bool = False  # pbdd only: also writes --html
+    profiles: tuple[str, ...] = ()  # run on these profiles only (empty: on every profile)
 
     @property
     def is_peer(self) -> bool:
@@ -530,6 +533,11 @@ def runner_specs(procs: list[int], peer_procs: int) -> list[RunnerSpec]:
                 "warm",
                 start_method="forkserver",
             )
+        )
+    if 2 in procs:  # what writing the HTML report costs, on the profile where it shows most
+        label = "pbdd -p 2 --html (history)"
+        specs.append(
+            RunnerSpec("pbdd-p2-html", label, "pbdd", 2, "warm", html=True, profiles=("tiny",))
         )
     for p in procs:
         if p > 1:  # the best a runner starting fresh processes (spawn) can do: bench/floor.py
@@ -577,6 +585,8 @@ def build_command(
         ]
         if spec.start_method:
             argv += ["--start-method", spec.start_method]
+        if spec.html:
+            argv += ["--html", str(run_dir / "report.html")]
         env = dict(chain.pbdd_env or chain.env)
         # pbdd's parse cache lives with the suite: a "no history" run starts with it empty
         # (a first run), a "history" run finds it filled (every later run of a project)
@@ -903,6 +913,14 @@ def target_rows(results: dict[str, list[Row]], scale: float) -> list[tuple[str, 
         if floor and floor.median:
             shown += f"; {name} {floor.median:.2f} s"
     out.append((f"tiny: pbdd -p 2 (history) under {TINY_P2_SECONDS:g} s", shown, verdict(ok)))
+    html = row("tiny", "pbdd-p2-html")
+    ok, shown = None, "–"
+    if html and html.median and p2 and p2.median:
+        extra = html.median / p2.median - 1
+        ok = extra < HTML_EXTRA
+        shown = f"{extra:+.1%} ({html.median:.2f} s vs {p2.median:.2f} s)"
+    label = f"tiny: --html adds under {HTML_EXTRA:.0%} to pbdd -p 2 (history)"
+    out.append((label, shown, verdict(ok)))
     peaks = [r.parent_peak_mb for r in results.get("huge", []) if r.spec.tool == "pbdd"]
     peaks = [p for p in peaks if p]
     ok = None if not peaks else max(peaks) < HUGE_RSS_MB
@@ -1236,7 +1254,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"work {info['total_work_s']:.2f} s, longest {info['longest_s']:.2f} s, "
                 f"timeout {timeout:.0f} s per run"
             )
-            rows = [Row(s, [], lower_bound(info, s.procs)) for s in specs]
+            rows = [
+                Row(s, [], lower_bound(info, s.procs))
+                for s in specs
+                if not s.profiles or profile in s.profiles
+            ]
             results[profile] = rows
             total = args.repeat * len(rows)
             done = 0
