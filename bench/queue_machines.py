@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import socket
@@ -54,6 +55,7 @@ TARGET_SPEEDUP = 1.3
 class Timing:
     makespan: float
     exit_codes: list[int]
+    first_start: float | None = None  # queue: median over machines of their first scenario's start
 
 
 class RedisServer:
@@ -135,10 +137,33 @@ def queue_run(suite: Path, url: str, build: str, histories: list[Path], late: bo
     def command(index: int, history: Path) -> list[str]:
         return machine_args(history, "--queue", url, "--build", build, "--worker", f"m{index}")
 
+    wall_start = time.time()
     start, processes = start_machines(suite, histories, command, late)
     code = report.wait(timeout=600)
     makespan = time.monotonic() - start
-    return Timing(makespan, [process.wait(timeout=600) for process in processes] + [code])
+    codes = [process.wait(timeout=600) for process in processes] + [code]
+    return Timing(makespan, codes, first_start(url, build, wall_start, late))
+
+
+def machine_firsts(url: str, build: str, wall_start: float) -> dict[str, float]:
+    """Each machine's first scenario start, in seconds after ``wall_start`` (``time.time()``),
+    read from the build's results (their ``started_at`` is ``time.time()`` too)."""
+    client = redis.Redis.from_url(url, decode_responses=True)
+    firsts: dict[str, float] = {}
+    for text in client.hvals(f"pbdd:{{{build}}}:results"):
+        record = json.loads(text)
+        started = record["started_at"] - wall_start
+        firsts[record["machine"]] = min(started, firsts.get(record["machine"], started))
+    client.close()
+    return firsts
+
+
+def first_start(url: str, build: str, wall_start: float, late: bool) -> float:
+    """The median over the machines that started together of their first scenario's start."""
+    firsts = machine_firsts(url, build, wall_start)
+    if late:
+        firsts.pop(f"m{MACHINES - 1}", None)
+    return statistics.median(firsts.values())
 
 
 def shard_run(suite: Path, histories: list[Path], late: bool) -> Timing:
@@ -199,6 +224,29 @@ class CommandCounter(threading.Thread):
                     self.count += 1
 
 
+def alone(suite: Path, url: str, history: dict, work: Path) -> float:
+    """How soon one machine on its own starts its first scenario: the others join the build
+    once it has reserved its first entry (so they finish it), the report waits for all."""
+    build = "alone"
+    report = pbdd(suite, "report", "--queue", url, "--build", build, "--timeout", "600")
+    paths = copies(history, work, "a")
+
+    def machine(index: int) -> subprocess.Popen[bytes]:
+        args = ("--queue", url, "--build", build, "--worker", f"m{index}")
+        return pbdd(suite, *machine_args(paths[index], *args))
+
+    wall_start = time.time()
+    first = machine(0)
+    client = redis.Redis.from_url(url)
+    while not client.zcard(f"pbdd:{{{build}}}:running") and first.poll() is None:
+        time.sleep(0.05)  # the lone machine is starting
+    client.close()
+    processes = [first, *(machine(index) for index in range(1, MACHINES)), report]
+    for process in processes:
+        process.wait(timeout=600)
+    return machine_firsts(url, build, wall_start)["m0"]
+
+
 def measure(args: argparse.Namespace, work: Path) -> dict:
     info = generate.generate("tail", args.scale, work / "suite")
     suite = work / "suite" / "pbdd"
@@ -246,6 +294,7 @@ def measure(args: argparse.Namespace, work: Path) -> dict:
                 f"{results['queue'][-1].makespan:.2f} s, shard {results['shard'][-1].makespan:.2f} s",
                 flush=True,
             )
+        results["alone"] = alone(suite, server.url, true, work)
         counter = CommandCounter(server.port)
         counter.start()
         time.sleep(0.5)  # MONITOR is listening before the machines start
@@ -298,7 +347,14 @@ def section(results: dict, args: argparse.Namespace) -> str:
     ):
         lines.append(f"| {label} | {', '.join(f'{t.makespan:.2f}' for t in results[kind])} |")
     per = results["commands"] / results["scenarios"]
+    firsts = [t.first_start for kind in ("warm", "queue") for t in results[kind]]
     lines += [
+        "",
+        f"A machine's first scenario started {statistics.median(firsts):.2f} s after the "
+        f"machines' start (median over the runs above); one machine alone on this host: "
+        f"{results['alone']:.2f} s. The four machines and `pbdd report` share this host's "
+        f"{os.cpu_count()} cores, so their start-up (a parent, a SyncManager and a worker "
+        "each) overlaps; on machines of their own it would not.",
         "",
         f"Redis commands sent by the machines: {results['commands']} for "
         f"{results['scenarios']} scenarios, {per:.1f} per scenario (a separate warm run under "
