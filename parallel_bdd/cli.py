@@ -8,7 +8,6 @@ subcommands of the same click group. No worker imports this module.
 
 from __future__ import annotations
 
-import os
 import random
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -16,15 +15,11 @@ from typing import Any, TypeVar
 import click
 
 from . import __version__
-from .config import (
-    DEFAULT_BASE_PORT,
-    QueueOptions,
-    RunOptions,
-    find_pyproject,
-    load_pyproject,
-)
+from .cli_types import PathType, ProcessesType, ShardType
+from .config import DEFAULT_BASE_PORT, RunOptions, find_pyproject, load_pyproject
 from .errors import PbddError, UsageError
 from .history import DEFAULT_PATH
+from .queue_options import queue_options, with_queue_options
 from .report_command import report_command
 from .reporting.console import plural
 from .reporting.registry import FORMATS, junit_path
@@ -33,48 +28,6 @@ from .session import run_session
 START_METHODS = ("spawn", "forkserver", "fork")
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 Decorated = TypeVar("Decorated", bound=Callable[..., Any])
-
-
-class ProcessesType(click.ParamType):
-    name = "N|auto"
-
-    def convert(self, value: Any, param: Any, ctx: Any) -> int:
-        if isinstance(value, int) and value >= 1:
-            return value
-        text = str(value).strip().lower()
-        if text == "auto":
-            return os.cpu_count() or 1
-        try:
-            number = int(text)
-        except ValueError:
-            self.fail(f"{value!r} is not a number of processes (write e.g. -p 4, or -p auto)")
-        if number < 1:
-            self.fail(f"{value!r}: need at least 1 process (write e.g. -p 4, or -p auto)")
-        return number
-
-
-class ShardType(click.ParamType):
-    name = "I/N"
-
-    def convert(self, value: Any, param: Any, ctx: Any) -> tuple[int, int]:
-        if isinstance(value, tuple):
-            return value
-        from .scheduler import parse_shard
-
-        try:
-            return parse_shard(str(value))
-        except PbddError as error:
-            self.fail(error.message)
-
-
-class PathType(click.Path):
-    """click's Path that also refuses a value that is no text ([tool.pbdd] ``junit-xml = 3``)
-    with an error quoting it, where click's own raises a TypeError."""
-
-    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
-        if not isinstance(value, str | os.PathLike):
-            self.fail(f'{value!r} is not a path: write it as a string, e.g. "out/report"')
-        return super().convert(value, param, ctx)
 
 
 def _report_options(command: Decorated) -> Decorated:
@@ -235,56 +188,7 @@ def pbdd() -> None:
     default=None,
     help="Run shard I of N (history-balanced), e.g. --shard 2/4.",
 )
-@click.option(
-    "--queue",
-    "queue_url",
-    envvar="PBDD_QUEUE_URL",
-    metavar="URL",
-    default=None,
-    help="Share the suite with other machines through this Redis, e.g. redis://host:6379/0.",
-)
-@click.option(
-    "--build",
-    envvar="PBDD_BUILD_ID",
-    default=None,
-    help="With --queue: the build every machine joins (default: the CI run's id).",
-)
-@click.option(
-    "--worker",
-    "worker_name",
-    envvar="PBDD_WORKER_ID",
-    default=None,
-    help="With --queue: this machine's name (default: the CI node index, or host-pid).",
-)
-@click.option(
-    "--heartbeat-timeout",
-    type=click.FloatRange(min=1),
-    default=QueueOptions.heartbeat_timeout,
-    show_default=True,
-    help="With --queue: seconds without a heartbeat before other machines take a lost "
-    "machine's scenarios.",
-)
-@click.option(
-    "--queue-init-timeout",
-    type=click.FloatRange(min=0),
-    default=QueueOptions.init_timeout,
-    show_default=True,
-    help="With --queue: seconds to wait for the machine that fills the queue.",
-)
-@click.option(
-    "--queue-timeout",
-    type=click.FloatRange(min=0),
-    default=QueueOptions.queue_timeout,
-    show_default=True,
-    help="With --queue: seconds to keep retrying a Redis that went away.",
-)
-@click.option(
-    "--redis-ttl",
-    type=click.IntRange(min=60),
-    default=QueueOptions.ttl,
-    show_default=True,
-    help="With --queue: seconds the build's keys live.",
-)
+@with_queue_options
 @click.option(
     "--base-port",
     type=click.IntRange(1, 65000),
@@ -434,32 +338,7 @@ def _options(params: dict[str, Any]) -> RunOptions:
         coverage_html=params["coverage_html"],
         pdb=params["pdb"],
         root_dir=params["root_dir"],
-        queue=_queue_options(params),
-    )
-
-
-def _queue_options(params: dict[str, Any]) -> QueueOptions | None:
-    """``--queue``'s options; ``UsageError`` for what cannot go with it."""
-    if not params["queue_url"]:
-        return None
-    if params["shard"] is not None:
-        raise UsageError(
-            f"--queue and --shard {params['shard'][0]}/{params['shard'][1]} both split the "
-            "suite between machines: use one",
-            hint="--queue balances as the machines go; --shard splits once, ahead of time.",
-        )
-    if params["pdb"]:
-        raise UsageError("--pdb cannot go with --queue: a queue run uses worker processes")
-    from .build_ids import build_id, worker_name
-
-    return QueueOptions(
-        url=params["queue_url"],
-        build=build_id(params["build"]),
-        worker=worker_name(params["worker_name"]),
-        heartbeat_timeout=params["heartbeat_timeout"],
-        init_timeout=params["queue_init_timeout"],
-        queue_timeout=params["queue_timeout"],
-        ttl=params["redis_ttl"],
+        queue=queue_options(params),
     )
 
 

@@ -2,7 +2,8 @@
 
 Called by ``cli.py`` (which fills a ``RunOptions`` from click's parameters) and read by
 ``session.py``. Flags given on the command line win over the file; a key the command does
-not know is an error naming it. Imports only ``errors`` and ``history``'s default path.
+not know is an error naming it. Imports only ``errors``, ``history``'s default path and
+``queue.defaults`` (which imports no Redis).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from .errors import UsageError
 from .history import DEFAULT_PATH
+from .queue import defaults as queue_defaults
 
 DEFAULT_BASE_PORT = 8181
 # [tool.pbdd] keys that read better than the command's internal parameter names
@@ -29,10 +31,10 @@ class QueueOptions:
     url: str
     build: str
     worker: str
-    heartbeat_timeout: float = 30.0  # seconds without a heartbeat before others take over
-    init_timeout: float = 300.0  # seconds to wait for the machine that fills the queue
-    queue_timeout: float = 60.0  # seconds a server that went away is asked again
-    ttl: int = 8 * 60 * 60  # every key's time to live, in seconds
+    heartbeat_timeout: float = queue_defaults.HEARTBEAT_TIMEOUT
+    init_timeout: float = queue_defaults.INIT_TIMEOUT
+    queue_timeout: float = queue_defaults.QUEUE_TIMEOUT
+    ttl: int = queue_defaults.TTL
 
 
 @dataclass

@@ -38,6 +38,7 @@ from .registry import STEPS
 from .reporting.console import ConsoleReporter, color_wanted
 from .reporting.records import Record
 from .reporting.registry import FinishedRun, format_named
+from .tally import Tally
 
 if TYPE_CHECKING:
     from .history import HistoryEntry, HistoryStore
@@ -74,56 +75,6 @@ def run_session(options: RunOptions) -> RunResult:
         # Ctrl-C outside the pool's and the serial run's own handling (loading, before.all)
         click.echo("Interrupted: nothing more was run.", err=True)
         return RunResult(EXIT_INTERRUPTED, interrupted=True)
-
-
-class _Tally:
-    """The results as they arrive: the final attempt of each scenario, every attempt, and
-    the live progress line."""
-
-    def __init__(self, items: Sequence[WorkItem], processes: int, reporter: ConsoleReporter):
-        self.by_id = {item.scenario_id: item for item in items}
-        self.processes = processes
-        self.reporter = reporter
-        self.results: dict[str, ScenarioResult] = {}
-        self.attempts: dict[str, list[ScenarioResult]] = {}
-        self.left_estimate = sum(item.estimate for item in items)
-        self.failures = 0
-        self.started = time.perf_counter()
-
-    def on_result(self, result: ScenarioResult) -> None:
-        previous = self.results.get(result.scenario_id)
-        self.results[result.scenario_id] = result
-        self.attempts.setdefault(result.scenario_id, []).append(result)
-        item = self.by_id[result.scenario_id]
-        self.reporter.scenario_finished(item, result)
-        if previous is None:
-            self.left_estimate -= item.estimate
-        self.failures += result.failed - (previous.failed if previous is not None else 0)
-        self.reporter.progress(
-            len(self.results),
-            len(self.by_id),
-            self.failures,
-            time.perf_counter() - self.started,
-            max(0.0, self.left_estimate) / self.processes,
-        )
-
-    def records(self, in_file_order: Sequence[WorkItem]) -> list[Record]:
-        """The final attempt of each scenario (not run: a record saying so)."""
-        return [
-            (item, self.results.get(item.scenario_id) or _not_run(item)) for item in in_file_order
-        ]
-
-    def every_attempt(self, in_file_order: Sequence[WorkItem]) -> list[Record]:
-        """Every attempt of each scenario, for the reports (flaky ones included)."""
-        return [
-            (item, attempt)
-            for item in in_file_order
-            for attempt in self.attempts.get(item.scenario_id) or [_not_run(item)]
-        ]
-
-
-def _not_run(item: WorkItem) -> ScenarioResult:
-    return ScenarioResult(item.scenario_id, m.NOT_RUN)
 
 
 @dataclass
@@ -229,14 +180,16 @@ class _Session:
         processes = min(self.options.processes, len(items))
         source = None
         if self.options.queue is not None:
-            source = self.join_queue(items, processes)
+            from .queue.joining import join_run
+
+            source = join_run(self.options, items, processes, self.reporter.notice)
             if source is None:
                 return RunResult(EXIT_OK)
         # The suite stays loaded for the whole run: frozen, a full garbage collection no
         # longer walks it.
         gc.freeze()
         self.reporter.start(len(items), processes, self.options.seed)
-        tally = _Tally(items, processes, self.reporter)
+        tally = Tally(items, processes, self.reporter)
         try:
             handover = run_before_all()
         except Exception as error:  # a user's hook: report, do not run
@@ -274,23 +227,7 @@ class _Session:
         self.finish(result, tally.every_attempt(in_file_order))
         return result
 
-    def join_queue(self, items: Sequence[WorkItem], processes: int) -> RedisSource | None:
-        """``--queue``: fill the build's queue or join it; ``None`` when it is finished."""
-        from .queue.joining import join_build
-
-        options = self.options
-        assert options.queue is not None
-        return join_build(
-            options.queue,
-            items,
-            processes,
-            dist=options.dist,
-            chunking=not options.max_scenarios_per_worker,
-            requeue_crashed=options.requeue_crashed,
-            on_notice=self.reporter.notice,
-        )
-
-    def run_serial(self, items: Sequence[WorkItem], tally: _Tally) -> _Ran:
+    def run_serial(self, items: Sequence[WorkItem], tally: Tally) -> _Ran:
         from .serial import run_serial
 
         options = self.options
@@ -318,7 +255,7 @@ class _Session:
         items: Sequence[WorkItem],
         processes: int,
         spec_for: SpecFactory,
-        tally: _Tally,
+        tally: Tally,
         handover: WorldHandover,
         source: RedisSource | None,
     ) -> _Ran:
@@ -336,7 +273,9 @@ class _Session:
             )
         finally:
             if source is not None:
-                self.close_queue(source)
+                from .queue.joining import leave_build
+
+                leave_build(source, self.reporter.notice)
         return _Ran(
             list(outcome.hook_failures),
             outcome.interrupted or outcome.killed,
@@ -345,14 +284,6 @@ class _Session:
             not_run=list(outcome.not_run),
             error=outcome.queue_error,
         )
-
-    def close_queue(self, source: RedisSource) -> None:
-        """Give back what this machine still holds, at once (not after the heartbeat
-        timeout); a queue that is gone is said, not raised, so the reports still come."""
-        try:
-            source.close()
-        except PbddError as error:
-            self.reporter.notice(f"Warning: {error.message}")
 
     def modules_for_the_end(self) -> list[str]:
         """What the end of a pooled run imports lazily for these options."""

@@ -9,7 +9,7 @@ import json
 import sys
 
 from parallel_bdd.messages import PASSED, FeatureData, ScenarioResult, WorkItem
-from parallel_bdd.queue import RedisQueue
+from parallel_bdd.queue.redis_queue import RedisQueue
 
 FEATURE = FeatureData("features/shop.feature", "Shop", 1)
 

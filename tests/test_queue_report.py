@@ -13,7 +13,7 @@ from redis_server import redis_server  # noqa: F401
 
 from parallel_bdd.cli import pbdd
 from parallel_bdd.messages import FAILED, PASSED, ScenarioResult, StepResult
-from parallel_bdd.queue import RedisQueue
+from parallel_bdd.queue.redis_queue import RedisQueue
 
 pytest.importorskip("redis")
 

@@ -17,9 +17,9 @@ from redis_server import redis_aof_server, redis_server  # noqa: F401
 
 from parallel_bdd.errors import QueueError
 from parallel_bdd.messages import FAILED, PASSED, ScenarioResult, WorkItem
-from parallel_bdd.queue import RedisQueue
 from parallel_bdd.queue import redis_queue as redis_queue_module
 from parallel_bdd.queue.keys import BuildKeys
+from parallel_bdd.queue.redis_queue import RedisQueue
 
 pytest.importorskip("redis")
 

@@ -4,12 +4,8 @@
 reserve / heartbeat / ack / requeue, and release on Ctrl-C. ``report.py`` is the read-only
 end of a build (``pbdd report``). ``keys.py`` names a build's keys, ``scripts.py`` holds the
 Lua scripts, ``records.py`` the JSON of what is stored, ``connection.py`` reaching the
-server. redis-py is imported by these modules only: a run without ``--queue`` never
-imports this package. No module here imports a process, pool or worker module.
+server, ``defaults.py`` the defaults of the ``--queue`` options. redis-py is imported by
+these modules only, and only when one of them is; this ``__init__`` imports nothing, so
+``config`` importing ``defaults`` on every run does not import redis. No module here
+imports a process, pool or worker module.
 """
-
-from __future__ import annotations
-
-from .redis_queue import Joined, RedisQueue, Reservation
-
-__all__ = ["Joined", "RedisQueue", "Reservation"]

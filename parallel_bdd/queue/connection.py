@@ -21,7 +21,6 @@ from redis.retry import Retry
 from ..errors import QueueError
 from ..masking import mask_secrets
 
-DEFAULT_QUEUE_TIMEOUT = 60.0  # seconds a lost server is asked again before giving up
 FIRST_PAUSE = 0.05
 LONGEST_PAUSE = 2.0
 # Every key of a build has a TTL, so the volatile-* policies may evict them as well as the

@@ -1,20 +1,42 @@
-"""A machine joins its build: ``join_build`` fills the queue or waits for it, then gives the
-``RedisSource`` the pool takes its work from.
+"""A machine joins its build and leaves it: ``join_build`` fills the queue or waits for it,
+then gives the ``RedisSource`` the pool takes its work from; ``leave_build`` gives back what
+is still held once the pool is done.
 
-Called by ``session.py`` for a ``--queue`` run, after the selection and its order and before
-``before.all``: a machine whose build is already finished runs nothing, not even its hooks.
-Imports the ``queue`` package and ``scheduler``; no process, pool or worker module.
+Called by ``session.py`` for a ``--queue`` run (``join_run``, with the run's options), after
+the selection and its order and before ``before.all``: a machine whose build is already
+finished runs nothing, not even its hooks. Imports the ``queue`` package and ``scheduler``;
+no process, pool or worker module.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from ..config import QueueOptions
+from ..config import QueueOptions, RunOptions
+from ..errors import PbddError
 from ..messages import WorkItem
 from ..scheduler import queue_entries, serial_tag
 from .redis_queue import RedisQueue
 from .source import RedisSource
+
+
+def join_run(
+    options: RunOptions,
+    items: Sequence[WorkItem],
+    processes: int,
+    on_notice: Callable[[str], None],
+) -> RedisSource | None:
+    """``join_build`` for a run whose ``options.queue`` is set; ``None`` when it is finished."""
+    assert options.queue is not None
+    return join_build(
+        options.queue,
+        items,
+        processes,
+        dist=options.dist,
+        chunking=not options.max_scenarios_per_worker,
+        requeue_crashed=options.requeue_crashed,
+        on_notice=on_notice,
+    )
 
 
 def join_build(
@@ -58,6 +80,15 @@ def join_build(
         f"in {joined.entries} queue entries"
     )
     return RedisSource(queue, items, on_notice, crash_budget=1 + requeue_crashed)
+
+
+def leave_build(source: RedisSource, on_notice: Callable[[str], None]) -> None:
+    """Give back what this machine still holds, at once (not after the heartbeat
+    timeout); a queue that is gone is said, not raised, so the reports still come."""
+    try:
+        source.close()
+    except PbddError as error:
+        on_notice(f"Warning: {error.message}")
 
 
 def build_entries(

@@ -16,7 +16,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-DEFAULT_TTL = 8 * 60 * 60  # seconds: a day of CI runs' builds, not a week's
 # a build id goes inside {...}: a brace in it would end the hash tag early
 _BUILD_ID = re.compile(r"^[^{}\s]{1,200}$")
 

@@ -25,20 +25,12 @@ from typing import TypeVar
 from .. import __version__
 from ..errors import QueueError
 from ..messages import PASSED, ScenarioResult, WorkItem
-from .connection import (
-    DEFAULT_QUEUE_TIMEOUT,
-    connect,
-    eviction_warning,
-    first_contact,
-    retrying,
-    shown,
-)
-from .keys import DEFAULT_TTL, BuildKeys, check_build_id, selection_digest
+from . import defaults
+from .connection import connect, eviction_warning, first_contact, retrying, shown
+from .keys import BuildKeys, check_build_id, selection_digest
 from .records import item_to_json, result_to_json
 from .scripts import ACK_KEYS, GIVE_BACK_KEYS, HEARTBEAT_KEYS, RESERVE_KEYS, QueueScripts
 
-DEFAULT_HEARTBEAT_TIMEOUT = 30.0
-DEFAULT_INIT_TIMEOUT = 300.0
 READY = "ready"
 SETUP = "setup:"
 WAIT_PAUSE = 0.1  # seconds between looks at a build another machine is still filling
@@ -79,9 +71,9 @@ class RedisQueue:
         build: str,
         worker: str,
         *,
-        heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT,
-        ttl: int = DEFAULT_TTL,
-        queue_timeout: float = DEFAULT_QUEUE_TIMEOUT,
+        heartbeat_timeout: float = defaults.HEARTBEAT_TIMEOUT,
+        ttl: int = defaults.TTL,
+        queue_timeout: float = defaults.QUEUE_TIMEOUT,
     ) -> None:
         try:
             check_build_id(build)
@@ -112,7 +104,7 @@ class RedisQueue:
 
     # -- joining a build -----------------------------------------------------------------
     def fill_or_wait(
-        self, entries: Sequence[Sequence[WorkItem]], init_timeout: float = DEFAULT_INIT_TIMEOUT
+        self, entries: Sequence[Sequence[WorkItem]], init_timeout: float = defaults.INIT_TIMEOUT
     ) -> Joined:
         """Fill the build's queue with ``entries`` (in the order given: the scheduler's,
         longest first) if this machine is the first to arrive; otherwise wait up to

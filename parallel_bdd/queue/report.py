@@ -18,7 +18,8 @@ import redis
 
 from ..errors import QueueError
 from ..messages import ScenarioResult, WorkItem, updated
-from .connection import DEFAULT_QUEUE_TIMEOUT, connect, first_contact, retrying, shown
+from . import defaults
+from .connection import connect, first_contact, retrying, shown
 from .keys import BuildKeys
 from .records import BadRecord, item_from_json, result_from_json
 
@@ -125,7 +126,7 @@ def wait_for_build(
     *,
     timeout: float,
     inactive_timeout: float,
-    queue_timeout: float = DEFAULT_QUEUE_TIMEOUT,
+    queue_timeout: float = defaults.QUEUE_TIMEOUT,
     poll_pause: float = POLL_PAUSE,
 ) -> BuildState:
     """The build once every scenario has its final result; ``Incomplete`` naming the

@@ -155,11 +155,7 @@ class RedisSource:
         keep = {
             self._entry_of[scenario_id] for scenario_id in running if scenario_id in self._entry_of
         }
-        given = self._guarded(lambda: self.queue.release_all(keep=keep))
-        if given:
-            self.on_notice(
-                f"Gave {given} queue entr{'y' if given == 1 else 'ies'} back to the build"
-            )
+        self._say_given_back(self._guarded(lambda: self.queue.release_all(keep=keep)))
 
     # -- the pool's loop -----------------------------------------------------------------
     def beat(self) -> None:
@@ -181,14 +177,15 @@ class RedisSource:
         """The run is over: give back what is still held, then hang up."""
         try:
             if not self._broken:
-                given = self.queue.release_all()
-                if given:
-                    self.on_notice(
-                        f"Gave {given} unfinished queue entr{'y' if given == 1 else 'ies'} "
-                        "back to the build"
-                    )
+                self._say_given_back(self.queue.release_all(), "unfinished ")
         finally:
             self.queue.close()
+
+    def _say_given_back(self, given: int, which: str = "") -> None:
+        """The notice for ``given`` entries handed back to the other machines (0: none)."""
+        if given:
+            entries = f"entr{'y' if given == 1 else 'ies'}"
+            self.on_notice(f"Gave {given} {which}queue {entries} back to the build")
 
     def _guarded(self, call: Callable[[], _T]) -> _T:
         try:
