@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from suite_helpers import Suite
 
 from parallel_bdd.contrib import _chromium
 from parallel_bdd.contrib import selenium as adaptor
@@ -275,6 +276,58 @@ def test_quit_leaves_no_process_and_no_profile(server_url):
 
     assert browser_processes(driver_pid, profile) == set()
     assert not os.path.exists(profile)
+
+
+DEEP_TMPDIR_TERRAIN = """
+import os
+from parallel_bdd import after, before, world
+from parallel_bdd.contrib.selenium import start_chromium
+
+@before.batch
+def open_browser():
+    world.browser = start_chromium(base_url=os.environ["PAGE_URL"])
+
+@after.batch
+def close_browser():
+    world.browser.quit()
+"""
+
+DEEP_TMPDIR_STEPS = """
+from parallel_bdd import step, world
+
+@step("the page script has run")
+def page_script_ran(step):
+    world.browser.visit("/")
+    world.browser.wait_text("#late", "ready")
+    with open("profile.txt", "w") as f:
+        f.write(world.browser._profile_dir)
+"""
+
+
+@needs_chromium
+@pytest.mark.browser
+def test_chromium_starts_under_a_deep_tmpdir_and_leaves_nothing(server_url, tmp_path):
+    deep = tmp_path / ("tmp-" + "d" * max(1, 120 - len(str(tmp_path)) - 5))
+    deep.mkdir()
+    assert len(str(deep)) >= 120  # too deep for Chromium's lock socket (107 bytes at most)
+    suite = Suite(tmp_path / "suite")
+    suite.feature(
+        "page.feature", "Feature: Page\n  Scenario: Load\n    Then the page script has run\n"
+    )
+    suite.steps(DEEP_TMPDIR_STEPS)
+    suite.terrain(DEEP_TMPDIR_TERRAIN)
+
+    run = suite.run(
+        "features", "--no-history", env={**suite.env(), "TMPDIR": str(deep), "PAGE_URL": server_url}
+    )
+
+    assert run.returncode == 0, run.output
+    assert "1 scenario (1 passed)" in run.stdout
+    assert list(deep.iterdir()) == []
+    profile = (suite.root / "profile.txt").read_text()
+    assert Path(profile).name.startswith("pbdd-chromium-")
+    assert not os.path.exists(profile)
+    assert [command for _, command in live_processes().values() if profile in command] == []
 
 
 def test_process_table_without_psutil(monkeypatch):

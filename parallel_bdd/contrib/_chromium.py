@@ -42,6 +42,14 @@ CHROMIUM_ARGS = (
 )
 
 
+# Chromium's profile lock is a Unix socket in a directory it makes under $TMPDIR, like
+# $TMPDIR/.org.chromium.Chromium.XXXXXX/SingletonSocket; a socket's path may not exceed
+# 107 bytes (sun_path holds 108 with the final NUL).
+SOCKET_PATH_LIMIT = 107
+SOCKET_UNDER_TMPDIR = len(b"/.org.chromium.Chromium.XXXXXX/SingletonSocket")
+SHORT_TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
+
+
 class BrowserNotInstalled(PbddError):
     """Chromium or chromedriver is not where we look for it."""
 
@@ -112,7 +120,7 @@ def start_local_chromium(
     webdriver = import_selenium()
     from selenium.webdriver.chrome.service import Service
 
-    profile = tempfile.mkdtemp(prefix="pbdd-chromium-")
+    profile, chromium_tmpdir = new_profile()
     options = chromium_options(
         chromium,
         headless=headless,
@@ -127,6 +135,8 @@ def start_local_chromium(
         XDG_CONFIG_HOME=os.path.join(profile, "config"),
         XDG_CACHE_HOME=os.path.join(profile, "cache"),
     )
+    if chromium_tmpdir:
+        environment["TMPDIR"] = chromium_tmpdir
     service = Service(executable_path=chromedriver, env=environment)
     try:
         driver = webdriver.Chrome(service=service, options=options)
@@ -137,6 +147,25 @@ def start_local_chromium(
         shutil.rmtree(profile, ignore_errors=True)
         raise
     return driver, profile
+
+
+def new_profile() -> tuple[str, str | None]:
+    """A fresh profile directory, and the $TMPDIR to start Chromium with (None: the user's).
+
+    Under a $TMPDIR too deep for Chromium's lock socket (``SOCKET_PATH_LIMIT``: pytest's
+    temporary directories, some CI runners) Chromium exits at once with "session not
+    created: Chrome instance exited". Then the profile is made in a short directory and
+    Chromium gets a $TMPDIR inside it, so removing the profile removes the socket too.
+    """
+    user_tmpdir = os.environ.get("TMPDIR") or "/tmp"
+    fits = len(os.fsencode(user_tmpdir)) + SOCKET_UNDER_TMPDIR <= SOCKET_PATH_LIMIT
+    short = next((d for d in SHORT_TEMP_DIRS if os.access(d, os.W_OK | os.X_OK)), None)
+    if fits or short is None:
+        return tempfile.mkdtemp(prefix="pbdd-chromium-"), None
+    profile = tempfile.mkdtemp(prefix="pbdd-chromium-", dir=short)
+    chromium_tmpdir = os.path.join(profile, "tmp")
+    os.mkdir(chromium_tmpdir)
+    return profile, chromium_tmpdir
 
 
 # -- processes ------------------------------------------------------------------------------
