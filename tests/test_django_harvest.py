@@ -457,6 +457,39 @@ def test_apps_and_avoid_apps_choose_the_features(shop: Shop) -> None:
     assert "catalog/features" not in avoid.stdout
 
 
+# -- which scenarios -------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "tag_options",
+    [["-t", "-browser", "-t", "-slow"], ["--tag", "-browser", "--tag", "-slow"]],
+    ids=["t", "tag"],
+)
+def test_t_followed_by_an_excluded_tag_leaves_its_scenarios_out_as_in_lettuce(
+    shop: Shop, tag_options: list[str]
+) -> None:
+    # lettuce's optparse took the word after -t as its value; argparse alone reads it as an option
+    feature = shop.root / "catalog" / "features" / "products.feature"
+    feature.write_text(
+        feature.read_text().replace(
+            "  Scenario: Products in stock", "  @slow\n  Scenario: Products in stock"
+        )
+    )
+    done = shop.harvest("-v", "2", *tag_options)
+    assert done.returncode == 0, output(done)
+    assert "3 scenarios (3 passed)" in done.stdout
+    for ran in [
+        "An empty shop says so",
+        "An order is confirmed by e-mail",
+        "The form refuses more than the stock",
+    ]:
+        assert f"{ran} ... OK" in done.stdout
+    for left_out in [
+        "Products in stock are listed",  # @slow
+        "A message reaches the shop by e-mail",  # @browser, the feature's tag
+        "The form asks for an address to answer to",
+    ]:
+        assert left_out not in done.stdout
+
+
 # -- nothing left behind ---------------------------------------------------------------------
 def test_failing_run_leaves_nothing(shop: Shop) -> None:
     feature = shop.root / "orders" / "features" / "ordering.feature"

@@ -30,11 +30,31 @@ def processes(text: str) -> int:
     return number
 
 
+TAG_OPTIONS = ("-t", "--tag")
+
+
+def join_tag_exclusions(args: Sequence[str]) -> list[str]:
+    """``-t -browser`` → ``--tag=-browser``, so that argparse takes ``-browser`` as the value.
+
+    lettuce's harvest was optparse, which gives ``-t`` the next word whatever it starts
+    with; argparse reads a word starting with ``-`` as another option. Only a single dash is
+    joined (``-slow``, ``-~slow``): after ``-t``, ``--failfast`` is an option whose value was
+    forgotten, and argparse says so.
+    """
+    joined: list[str] = []
+    for word in args:
+        excluded_tag = word.startswith("-") and not word.startswith("--")
+        if joined and joined[-1] in TAG_OPTIONS and excluded_tag:
+            joined[-1] = f"--tag={word}"
+        else:
+            joined.append(word)
+    return joined
+
+
 def add_pbdd_arguments(parser: Any) -> None:
     add = parser.add_argument
     add(
-        "-t",
-        "--tag",
+        *TAG_OPTIONS,
         dest="tags",
         action="append",
         default=[],

@@ -20,7 +20,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from ....config import RunOptions
 from ....discovery import PRELUDE_ENV
 from ...harvest_config import DEFAULT_PORT, HarvestConfig
-from ...options import add_pbdd_arguments, run_options
+from ...options import add_pbdd_arguments, join_tag_exclusions, run_options
 from ...selection import SelectionError, Source, feature_sources, split_names
 from ...server import LETTUCE_SERVERS, port_in_use
 
@@ -30,6 +30,15 @@ PRELUDE = "parallel_bdd.django.prelude"
 class Command(BaseCommand):
     help = "Run the lettuce features of the installed apps with pbdd (-p N: in parallel)."
     requires_system_checks: list[str] = []
+
+    def run_from_argv(self, argv: list[str]) -> None:
+        """``harvest -t -browser`` as in lettuce (see ``join_tag_exclusions``).
+
+        The command line is rewritten here, where Django hands it over, so the parser stays
+        Django's plain argparse one; from Python, ``call_command("harvest",
+        tags=["-browser"])`` needs no rewriting.
+        """
+        super().run_from_argv([*argv[:2], *join_tag_exclusions(argv[2:])])
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
