@@ -55,7 +55,10 @@ class Dispatcher:
         self._items = {item.scenario_id: item for item in items}
         self._order = [item.scenario_id for item in items]
         self._final: set[str] = set()
-        self._handed: set[str] = set()  # with a shared source, what is this machine's
+        # what pending() lists, as a set (looked at after every event): every selected
+        # scenario without a final record, or with a shared source those this machine was
+        # handed
+        self._open: set[str] = set() if source.shared else set(self._order)
         self._attempts: dict[str, int] = {}
         self._serial_waiting = list(serial)  # not handed out yet
         self._serial_in_flight = ""  # the chain's link without a final record yet
@@ -73,12 +76,7 @@ class Dispatcher:
     def pending(self) -> list[str]:
         """Selected scenarios this run answers for without a final record, in selection
         order: all of them, or with a shared source those this machine was handed."""
-        return [
-            scenario_id
-            for scenario_id in self._order
-            if scenario_id not in self._final
-            and (not self.source.shared or scenario_id in self._handed)
-        ]
+        return [scenario_id for scenario_id in self._order if scenario_id in self._open]
 
     def attempts(self, scenario_id: str) -> int:
         """The attempt the scenario is on (1-based)."""
@@ -225,6 +223,7 @@ class Dispatcher:
         out = Draft()
         for scenario_id in self.pending():
             self._final.add(scenario_id)
+            self._open.discard(scenario_id)
             not_run = ScenarioResult(scenario_id, m.NOT_RUN, attempt=self.attempts(scenario_id))
             out.records.append(Record(not_run, final=True))
         for slot in self.slots:
@@ -248,6 +247,7 @@ class Dispatcher:
             self._requeue((item,), out)
             return
         self._final.add(scenario_id)
+        self._open.discard(scenario_id)
         out.records.append(Record(result, final=True))
         self.source.done(result, final=True)
         if scenario_id == self._serial_in_flight:
@@ -314,7 +314,7 @@ class Dispatcher:
         if not self.stopping and not self.finished:
             for slot in self.slots:
                 self._fill(slot, out)
-            if not self.pending() and not self._work_left():
+            if not self._open and not self._work_left():
                 self._stop_all(out)
             elif not any(slot.live for slot in self.slots):
                 self._revive(out)
@@ -343,7 +343,7 @@ class Dispatcher:
             entry = self._take(state)
             if entry is None:
                 return
-            self._handed.update(entry_ids(entry))
+            self._open.update(i for i in entry_ids(entry) if i not in self._final)
             state.entries.append(list(entry))
             out.sends.append(Send(state.number, entry))
 
