@@ -3,9 +3,10 @@
 Made by ``pool.WorkerPool.run`` once the SyncManager is up. Each worker event kind has
 its own small method (``on_ready``, ``on_results``, ``on_hook_failure``, ``on_done``...),
 and so has each fault the loop finds by looking (``on_worker_died``, ``on_timeout``,
-``on_batch_timeout``, in ``faults.py``): each tells the ``dispatch.Dispatcher`` what happened and carries
-out the ``Decision`` it returns (``carry_out``). The dispatcher decides who runs what; this
-module does the I/O: queues, processes, the board, the clock, the callbacks.
+``on_batch_timeout``, in ``faults.py``): each tells the ``dispatch.Dispatcher`` what
+happened and carries out the ``Decision`` it returns (``carry_out``). The dispatcher
+decides who runs what; this module does the I/O: queues, processes, the board, the clock,
+the callbacks.
 
 Ctrl-C goes through ``interrupts.Interrupts``: the first press stops the hand-out and lets
 running scenarios finish within the grace period; the second press (or the grace running
