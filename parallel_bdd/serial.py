@@ -6,17 +6,22 @@ hung step (so its traceback shows where it hung) and reports the scenario as err
 ``--retry``/``@retry(N)`` run a failed scenario again (the pool's rule,
 ``dispatch.Rules.retry_after``); ``--slow-step-warning``. Imports
 nothing from reporting: it reports through callbacks.
+
+``in_this_process`` sets this up for a run; ``serial_dispatch.py`` uses it too, for a
+``-p 1`` machine of a shared queue.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from .dispatch import Rules
+from .errors import QueueError
 from .interrupts import Interrupts
 from .messages import BatchSpan, HookFailure, ScenarioResult, WorkItem
 from .runner import Batch, set_worker_world
@@ -27,56 +32,85 @@ class ScenarioTimeout(Exception):
     """Raised inside a step that runs past ``--timeout`` in a serial run."""
 
 
+@dataclass(frozen=True)
+class SerialSettings:
+    """The run's options as a run in this process reads them."""
+
+    base_port: int
+    artifacts_dir: str
+    timeout: float = 0.0
+    retries: int = 0
+    failfast: bool = False
+    slow_step_warning: float = 0.0
+    post_mortem: bool = False
+
+
 @dataclass
 class SerialOutcome:
     hook_failures: list[HookFailure] = field(default_factory=list)
     interrupted: bool = False
     batch_spans: list[BatchSpan] = field(default_factory=list)  # for the HTML timeline
+    # a run on a shared queue: what it was handed and never finished, and why it stopped
+    not_run: list[str] = field(default_factory=list)
+    error: QueueError | None = None
+    before_batch_failed: bool = False
 
 
 def run_serial(
     items: Sequence[WorkItem],
+    settings: SerialSettings,
     *,
-    base_port: int,
-    artifacts_dir: str,
-    timeout: float = 0.0,
-    retries: int = 0,
-    failfast: bool = False,
-    slow_step_warning: float = 0.0,
-    post_mortem: bool = False,
     on_result: Callable[[ScenarioResult], None],
     on_notice: Callable[[str], None],
 ) -> SerialOutcome:
-    set_worker_world(0, base_port, artifacts_dir)
-    interrupts = Interrupts(raise_after=1)  # the second press stops at once
-    batch = Batch(0, capture_fds=True, post_mortem=post_mortem)
-    run = _SerialRun(batch, interrupts, timeout, Rules(retries=retries), on_result, on_notice)
-    interrupts.install()
-    previous_alarm = signal.signal(signal.SIGALRM, run.on_alarm) if timeout else None
-    watchdog = SlowStepWatchdog(batch, slow_step_warning)
-    try:
-        if batch.start():
-            for item in items:
-                if interrupts.presses:
-                    break
-                result = run.scenario(item)
-                if failfast and result.failed:
-                    on_notice("--failfast: a scenario failed; stopping")
-                    break
-        batch.finish()
-    except KeyboardInterrupt:
-        interrupts.presses = max(interrupts.presses, 2)
-    finally:
-        watchdog.stop()
-        interrupts.restore()
-        if previous_alarm is not None:
-            signal.signal(signal.SIGALRM, previous_alarm)
+    with in_this_process(settings, on_result, on_notice) as run:
+        batch, interrupts = run.batch, run.interrupts
+        try:
+            if batch.start():
+                for item in items:
+                    if interrupts.presses:
+                        break
+                    result = run.scenario(item)
+                    if settings.failfast and result.failed:
+                        on_notice("--failfast: a scenario failed; stopping")
+                        break
+            batch.finish()
+        except KeyboardInterrupt:
+            interrupts.presses = max(interrupts.presses, 2)
     return SerialOutcome(
         list(batch.failures), interrupted=interrupts.presses > 0, batch_spans=list(batch.spans)
     )
 
 
-class _SerialRun:
+@contextmanager
+def in_this_process(
+    settings: SerialSettings,
+    on_result: Callable[[ScenarioResult], None],
+    on_notice: Callable[[str], None],
+    on_first_press: Callable[[], None] | None = None,
+) -> Iterator[SerialRun]:
+    """This process as worker 0: ``world``, the Ctrl-C handler (a second press raises
+    KeyboardInterrupt), the ``--timeout`` alarm and the slow-step watchdog, for the run
+    inside the ``with``; everything is put back afterwards."""
+    set_worker_world(0, settings.base_port, settings.artifacts_dir)
+    interrupts = Interrupts(raise_after=1, on_first=on_first_press)
+    batch = Batch(0, capture_fds=True, post_mortem=settings.post_mortem)
+    rules = Rules(retries=settings.retries)
+    run = SerialRun(batch, interrupts, settings.timeout, rules, on_result, on_notice)
+    interrupts.install()
+    timeout = settings.timeout
+    previous_alarm = signal.signal(signal.SIGALRM, run.on_alarm) if timeout else None
+    watchdog = SlowStepWatchdog(batch, settings.slow_step_warning)
+    try:
+        yield run
+    finally:
+        watchdog.stop()
+        interrupts.restore()
+        if previous_alarm is not None:
+            signal.signal(signal.SIGALRM, previous_alarm)
+
+
+class SerialRun:
     """One scenario at a time in this process, with its attempts and its ``--timeout``."""
 
     def __init__(
@@ -114,6 +148,7 @@ class _SerialRun:
             attempt += 1
 
     def attempt(self, item: WorkItem) -> ScenarioResult:
+        """One run of ``item``: its record (errored if ``--timeout`` fired)."""
         self.fired = False
         if self.timeout:
             signal.setitimer(signal.ITIMER_REAL, self.timeout)

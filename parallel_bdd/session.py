@@ -43,6 +43,7 @@ from .tally import Tally
 if TYPE_CHECKING:
     from .history import HistoryEntry, HistoryStore
     from .queue.source import RedisSource
+    from .serial import SerialSettings
 
 
 @dataclass
@@ -198,8 +199,10 @@ class _Session:
             self.reporter.hook_failures([hook_failure("before.all", error)])
             click.echo("Error: before.all failed; nothing ran.", err=True)
             return RunResult(EXIT_USAGE)
-        if processes > 1 or source is not None:
-            ran = self.run_pool(items, processes, spec_for, tally, handover, source)
+        if source is not None:
+            ran = self.run_shared(items, processes, spec_for, tally, handover, source)
+        elif processes > 1:
+            ran = self.run_pool(items, processes, spec_for, tally, handover)
         else:
             ran = self.run_serial(items, tally)
         in_file_order = sorted(items, key=lambda item: item.order)
@@ -227,8 +230,9 @@ class _Session:
         self.finish(result, tally.every_attempt(in_file_order))
         return result
 
-    def run_serial(self, items: Sequence[WorkItem], tally: Tally) -> _Ran:
-        from .serial import run_serial
+    def serial_settings(self) -> SerialSettings:
+        """The options a run in this process reads (``--pdb`` turns ``--timeout`` off)."""
+        from .serial import SerialSettings
 
         options = self.options
         timeout = options.timeout
@@ -236,8 +240,7 @@ class _Session:
             # the alarm would fire inside pdb and end the session the user is reading
             self.reporter.notice(f"--pdb: --timeout {timeout:g} is off for this run")
             timeout = 0.0
-        serial = run_serial(
-            items,
+        return SerialSettings(
             base_port=options.base_port,
             artifacts_dir=options.artifacts_dir,
             timeout=timeout,
@@ -245,10 +248,55 @@ class _Session:
             failfast=options.failfast,
             slow_step_warning=options.slow_step_warning,
             post_mortem=options.pdb,
+        )
+
+    def run_serial(self, items: Sequence[WorkItem], tally: Tally) -> _Ran:
+        from .serial import run_serial
+
+        serial = run_serial(
+            items, self.serial_settings(), on_result=tally.on_result, on_notice=self.reporter.notice
+        )
+        return _Ran(list(serial.hook_failures), serial.interrupted, batch_spans=serial.batch_spans)
+
+    def run_shared(
+        self,
+        items: Sequence[WorkItem],
+        processes: int,
+        spec_for: SpecFactory,
+        tally: Tally,
+        handover: WorldHandover,
+        source: RedisSource,
+    ) -> _Ran:
+        """A machine of a build shared through ``source``: one process runs the scenarios
+        here (``serial_dispatch.py``), more in the pool; then it leaves the build."""
+        from .queue.joining import leave_build
+
+        try:
+            if processes > 1:
+                return self.run_pool(items, processes, spec_for, tally, handover, source)
+            return self.run_here(items, tally, source)
+        finally:
+            leave_build(source, self.reporter.notice)
+
+    def run_here(self, items: Sequence[WorkItem], tally: Tally, source: RedisSource) -> _Ran:
+        from .serial_dispatch import run_dispatched
+
+        outcome = run_dispatched(
+            items,
+            source,
+            self.serial_settings(),
+            self.options.grace,
             on_result=tally.on_result,
             on_notice=self.reporter.notice,
         )
-        return _Ran(list(serial.hook_failures), serial.interrupted, batch_spans=serial.batch_spans)
+        return _Ran(
+            outcome.hook_failures,
+            outcome.interrupted,
+            outcome.before_batch_failed,
+            not_run=outcome.not_run,
+            error=outcome.error,
+            batch_spans=outcome.batch_spans,
+        )
 
     def run_pool(
         self,
@@ -257,25 +305,19 @@ class _Session:
         spec_for: SpecFactory,
         tally: Tally,
         handover: WorldHandover,
-        source: RedisSource | None,
+        source: RedisSource | None = None,
     ) -> _Ran:
         _import_in_background(self.modules_for_the_end())
-        try:
-            outcome = run_pool(
-                self.options,
-                items,
-                processes,
-                spec_for,
-                tally.on_result,
-                self.reporter.notice,
-                handover,
-                source,
-            )
-        finally:
-            if source is not None:
-                from .queue.joining import leave_build
-
-                leave_build(source, self.reporter.notice)
+        outcome = run_pool(
+            self.options,
+            items,
+            processes,
+            spec_for,
+            tally.on_result,
+            self.reporter.notice,
+            handover,
+            source,
+        )
         return _Ran(
             list(outcome.hook_failures),
             outcome.interrupted or outcome.killed,
