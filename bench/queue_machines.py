@@ -407,9 +407,9 @@ def section(results: dict, args: argparse.Namespace) -> str:
         f"{len(ratios)} other seeded stale histories the ratio without overhead has median "
         f"{statistics.median(ratios):.2f}x (min {min(ratios):.2f}x, max {max(ratios):.2f}x): "
         f"{sum(r >= TARGET_SPEEDUP for r in ratios)} of them reach {TARGET_SPEEDUP}x. "
-        f"With {MACHINES} machines of 15 s and one {LATE_START:g} s late, a perfect queue "
-        f"saves {LATE_START:g} s - {LATE_START:g}/{MACHINES} s against a balanced shard: "
-        f"(15 + {LATE_START:g}) / (15 + {LATE_START / MACHINES:g}) = "
+        f"With {MACHINES} machines of 15 s and one {LATE_START:g} s late, the late machine "
+        f"costs a balanced shard {LATE_START:g} s and a perfect queue {LATE_START:g}/{MACHINES} "
+        f"s: (15 + {LATE_START:g}) / (15 + {LATE_START / MACHINES:g}) = "
         f"{(15 + LATE_START) / (15 + LATE_START / MACHINES):.2f}x, and more only when the stale "
         "history unbalances the shards more than it delays the queue's long scenarios.",
     ]

@@ -12,6 +12,10 @@ spelling exists. Imports nothing of pbdd.
   as a new line and ``\\\\`` as one backslash. Cells keep their backslashes as written, as
   lettuce kept them (suites compare against text like ``a\\nb``); no warning, as there is no
   other spelling to move to (README, "Differences from Gherkin").
+* A tag in a comment above ``Feature:`` (``#@slow``): lettuce took the feature's tags from
+  the first ``@`` in the file, comments included, so a commented-out tag still tagged the
+  feature. It stays a comment here (Gherkin's reading, and what its author meant), with
+  one warning per file, as ``-t slow`` selects differently than under lettuce.
 * Quoted doc-string lines (``" from_email: x``): lettuce stripped every doc-string line and
   then one leading and one trailing ``"``, and suites quoted lines to keep their indentation
   (YAML mails). The content is only known once Gherkin has parsed the file, so
@@ -29,6 +33,7 @@ LANGUAGE_LINE = re.compile(r"^\s*#\s*language\s*:\s*(\S+)\s*$", re.IGNORECASE)
 _CLOSED_ROW = re.compile(r"(?<!\\)\|\s*$")
 _BACKSLASH_NOT_BEFORE_PIPE = re.compile(r"\\(?!\|)")
 _DOC_STRING_FENCES = ('"""', "```")
+_TAG_IN_COMMENT = re.compile(r"(?:^|[\s#])(@[^\s@#]+)")
 
 
 def file_language(lines: Sequence[str]) -> str:
@@ -50,6 +55,22 @@ def rewrite_language(lines: list[str], shown: str) -> list[str]:
             return [
                 f"{shown}:{index + 1}: lettuce language code {match.group(1)!r} read as "
                 f"{code!r}; write '# language: {code}'"
+            ]
+    return []
+
+
+def commented_feature_tags(lines: Sequence[str], shown: str) -> list[str]:
+    """A warning for the tags in comment lines above the feature's first line."""
+    for index, line in enumerate(lines):
+        text = line.strip()
+        if text and not text.startswith(("#", "@")):
+            return []  # the Feature line: no commented tag above it
+        tags = _TAG_IN_COMMENT.findall(text) if text.startswith("#") else []
+        if tags:
+            return [
+                f"{shown}:{index + 1}: {' '.join(tags)} in the comment {text!r} is not a "
+                "tag of the feature (lettuce read it as one, so -t selects differently); "
+                "remove the '#' to keep it as a tag, or the line to drop it"
             ]
     return []
 

@@ -21,12 +21,17 @@ from typing import Any
 from .cache_records import BadEntry, items_from_json, items_to_json
 from .errors import GherkinSyntaxError, SuiteError, UsageError
 from .feature_compiler import KEYWORDLESS_MARK, FeatureCompiler
-from .lettuce_dialect import file_language, rewrite_language, rewrite_table_rows
+from .lettuce_dialect import (
+    commented_feature_tags,
+    file_language,
+    rewrite_language,
+    rewrite_table_rows,
+)
 from .messages import FeatureData, StepData, WorkItem, updated
 from .parse_cache import ParseCache
 from .registry import relative_path
 
-CACHE_FORMAT = 6  # bump when the cached document's shape, or what a text parses to, changes
+CACHE_FORMAT = 7  # bump when the cached document's shape, or what a text parses to, changes
 CACHE_DOCUMENT = "pbdd-parse-cache"
 _DOCUMENT_KEYS = frozenset(
     {"format", "version", "key", "shown", "warnings", "scenario_lines", "line_count", "records"}
@@ -114,6 +119,7 @@ def _parse(path: Path, text: str, warnings: list[str]) -> dict[str, Any]:
     lines = text.split("\n")
     warnings.extend(rewrite_language(lines, shown))
     warnings.extend(rewrite_table_rows(lines, shown))
+    warnings.extend(commented_feature_tags(lines, shown))
     keywordless: list[int] = []
     while True:
         try:

@@ -67,3 +67,25 @@ def test_an_exclusion_written_with_its_at_sign_excludes(suite):
     assert run.returncode == 0, run.output
     assert "1 scenario (1 passed)" in run.stdout
     assert "two" not in run.stdout and "three" not in run.stdout
+
+
+def test_a_tag_commented_out_above_the_feature_is_no_tag_and_a_warning_says_so(suite):
+    # lettuce took the feature's tags from the first "@" in the file, comments included
+    suite.feature(
+        "old.feature",
+        """
+        # kept by qa@example.com
+        #@slow
+        Feature: Old
+          Scenario: four
+            Then it passes
+        """,
+    )
+    suite.steps(STEPS)
+    selected = suite.run("features", "-t", "slow", "--no-history")
+    assert selected.returncode == 1 and "No scenario selected" in selected.stderr
+    warning = "old.feature:2: @slow in the comment '#@slow' is not a tag of the feature"
+    assert warning in selected.stderr
+    assert selected.stderr.count("is not a tag of the feature") == 1  # not the e-mail address
+    excluded = suite.run("features", "-t", "-slow", "--no-history")
+    assert excluded.returncode == 0 and "1 scenario (1 passed)" in excluded.stdout
