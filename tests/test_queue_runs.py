@@ -496,3 +496,19 @@ def test_a_retried_scenario_is_flaky_in_the_merged_report(
     assert "4 scenarios (4 passed)" in merged.stdout
     assert "Flaky: 1 scenario passed on a retry" in merged.stdout
     assert sorted(junit_names(junit)).count("shaky") == 1
+
+
+def test_a_one_process_machine_times_out_a_hung_scenario_and_goes_on(
+    suite: Suite,
+    redis_server,  # noqa: F811
+) -> None:
+    # "held" waits for a gate that never opens: --timeout ends it, in this very process
+    url, build = redis_server.url(), new_build("timeout")
+    run = Machine(suite, url, build, "m1", "-p", "1", "--timeout", "1").finish()
+    assert run.returncode == 1, run.output
+    assert set(ran(run)) == {"held", *QUICK}
+    junit = suite.root / "merged.xml"
+    merged = report(suite, url, build, "--junit-xml", str(junit))
+    assert merged.returncode == 1, merged.output
+    assert "4 scenarios (1 errored, 3 passed)" in merged.stdout, merged.stdout
+    assert "timed out after 1 s (--timeout)" in junit.read_text()
