@@ -294,6 +294,26 @@ def alone(suite: Path, url: str, history: dict, work: Path) -> float:
     return machine_firsts(url, build, wall_start)["m0"]
 
 
+def counted_run(suite: Path, server: RedisServer, true: dict, work: Path) -> tuple[int, Timing]:
+    """The commands the machines of a warm run send (the report runs after them, uncounted)."""
+    counter = CommandCounter(server.port)
+    counter.start()
+    time.sleep(0.5)  # MONITOR is listening before the machines start
+    build, paths = "counted", copies(true, work, "t")
+
+    def command(index: int, history: Path) -> list[str]:
+        args = ("--queue", server.url, "--build", build, "--worker", f"m{index}")
+        return machine_args(history, *args)
+
+    start, processes = start_machines(suite, paths, command, False)
+    codes = [process.wait(timeout=600) for process in processes]
+    makespan = time.monotonic() - start
+    counter.stopping = True
+    report = pbdd(suite, "report", "--queue", server.url, "--build", build, "--timeout", "60")
+    codes.append(report.wait(timeout=600))
+    return counter.count, Timing(makespan, codes)
+
+
 def measure(args: argparse.Namespace, work: Path) -> dict:
     info = generate.generate("tail", args.scale, work / "suite")
     suite = work / "suite" / "pbdd"
@@ -345,13 +365,7 @@ def measure(args: argparse.Namespace, work: Path) -> dict:
                 flush=True,
             )
         results["alone"] = alone(suite, server.url, true, work)
-        counter = CommandCounter(server.port)
-        counter.start()
-        time.sleep(0.5)  # MONITOR is listening before the machines start
-        counted = queue_run(suite, server.url, "counted", copies(true, work, "t"), False)
-        counter.stopping = True
-        results["commands"] = counter.count
-        results["counted"] = counted
+        results["commands"], results["counted"] = counted_run(suite, server, true, work)
     finally:
         server.stop()
     return results
@@ -425,8 +439,10 @@ def section(results: dict, args: argparse.Namespace) -> str:
         "",
         f"Redis commands sent by the machines: {results['commands']} for "
         f"{results['scenarios']} scenarios, {per:.1f} per scenario (a separate warm run under "
-        "`MONITOR`; a pipeline's commands counted one by one, the Lua scripts' own calls not; "
-        "idle machines look for work every 0.5 s while others still run).",
+        "`MONITOR`, with `pbdd report` started after the machines ended; a pipeline's "
+        "commands counted one by one, the Lua scripts' own calls not; idle machines look for "
+        "work every 0.5 s while others still run). That run exited 0: "
+        f"{'yes' if all(code == 0 for code in results['counted'].exit_codes) else '**no**'}.",
         "",
     ]
     return "\n".join(lines)
