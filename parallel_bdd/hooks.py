@@ -23,12 +23,14 @@ HOOK_POINTS = (
     "outline",  # lettuce: before.outline and after.outline are one list, fired after each row
     "step_output",
 )
-# lettuce's Django point, fired only by ``manage.py harvest`` (``django/harvest_hooks.py``):
-# before.harvest(variables) and after.harvest(results), once each, in its process.
-DJANGO_POINTS = ("harvest",)
-# Django-only points of lettuce that pbdd has no place for (all apps run in one session, the
-# server is a thread of each worker): accepted so that old terrain files import, never fired.
-IGNORED_POINTS = ("each_app", "runserver", "handle_request")
+# lettuce's Django points, fired only in a ``manage.py harvest`` run: before.harvest(variables)
+# and after.harvest(results), once each, in its process (``django/harvest_hooks.py``);
+# before.each_app(module) and after.each_app(module, result) around each stretch of one app's
+# scenarios, in the process that runs them (``app_hooks.py``).
+DJANGO_POINTS = ("harvest", "each_app")
+# Django-only points of lettuce that pbdd has no place for (the server is a thread of each
+# worker): accepted so that old terrain files import, never fired.
+IGNORED_POINTS = ("runserver", "handle_request")
 
 HookFunction = Callable[..., Any]
 
@@ -63,11 +65,14 @@ class HookRegistry:
         return tuple(self._hooks.get((self._when(when, point), point), ()))
 
     def call(self, when: str, point: str, *args: Any) -> None:
-        """Call every hook of (when, point); the first exception propagates."""
-        hooks = self._hooks.get((self._when(when, point), point))
-        if hooks:
-            for function in tuple(hooks):  # a hook may register another hook
-                function(*args)
+        """Call every hook of (when, point); the first exception propagates. A hook that
+        registers another one on the same point has it called in this call too, last (as
+        lettuce's loop over its list did)."""
+        hooks = self._hooks.get((self._when(when, point), point), [])
+        index = 0
+        while index < len(hooks):
+            hooks[index](*args)
+            index += 1
 
     def clear(self) -> None:
         self._hooks.clear()

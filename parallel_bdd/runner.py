@@ -3,9 +3,8 @@
 Called by ``worker.py`` inside each worker and by ``serial.py`` for a serial run (``-p 1``),
 so the parallel path never drifts from the serial one. Produces ``ScenarioResult``
 records (plain data) and never prints to the terminal: a scenario's stdout, stderr and
-log records are captured into its result. The one exception is ``--pdb`` in a serial run:
-the capture is suspended while pdb holds the terminal. Imports nothing from cli or
-reporting.
+log records are captured into its result (but for ``--pdb`` in a serial run: the capture
+is suspended while pdb holds the terminal). Imports nothing from cli or reporting.
 """
 
 from __future__ import annotations
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from . import messages as m
+from .app_hooks import AppRun
 from .capture import OutputCapture
 from .errors import PbddError
 from .handover import WorldHandover, remake_in_worker
@@ -93,6 +93,11 @@ def describe_error(error: BaseException) -> str:
     return f"{name}: {text}" if text else name
 
 
+def _hook_error(hook: str, error: BaseException) -> tuple[str, str]:
+    """A scenario's error from its ``hook``: the message and the user's traceback."""
+    return f"{hook} hook failed: {describe_error(error)}", format_user_traceback(error)
+
+
 def hook_failure(
     hook: str, error: BaseException, worker_id: int = -1, subject: str = ""
 ) -> HookFailure:
@@ -121,6 +126,7 @@ class Batch:
         self._on_hook_failure = on_hook_failure
         self._features: dict[str, Feature] = {}
         self._feature_errors: dict[str, tuple[str, str]] = {}
+        self._apps = AppRun(lambda error: self._hook_failed("after.each_app", error))
         self._capture = OutputCapture(capture_fds)
         self._log_stream = io.StringIO()
         self._log_handler = logging.StreamHandler(self._log_stream)
@@ -174,12 +180,14 @@ class Batch:
             self.spans.append(BatchSpan(f"{when}.batch", self.worker_id, started_at, duration))
 
     def finish(self) -> None:
-        """``after.each_feature`` for every feature this batch met, then ``after.batch``."""
+        """``after.each_feature`` for every feature this batch met, ``after.each_app`` for
+        the last app (``app_hooks.py``), then ``after.batch``."""
         for feature in self._features.values():
             try:
                 HOOKS.call("after", "each_feature", feature)
             except Exception as error:
                 self._hook_failed("after.each_feature", error, subject=feature.name)
+        self._apps.leave()
         self._batch_hooks("after")
         self._capture.close()
 
@@ -190,10 +198,7 @@ class Batch:
             try:
                 HOOKS.call("before", "each_feature", feature)
             except Exception as error:
-                self._feature_errors[item.feature.path] = (
-                    f"before.each_feature hook failed: {describe_error(error)}",
-                    format_user_traceback(error),
-                )
+                self._feature_errors[item.feature.path] = _hook_error("before.each_feature", error)
         return feature
 
     # -- one scenario ------------------------------------------------------------------
@@ -224,7 +229,7 @@ class Batch:
             status = m.ERRORED
         else:
             status = _scenario_status(steps)
-        return ScenarioResult(
+        result = ScenarioResult(
             scenario_id=item.scenario_id,
             status=status,
             steps=steps,
@@ -239,15 +244,19 @@ class Batch:
             artifacts=tuple(artifacts),
             notes=tuple(self.notes),
         )
+        self._apps.record(item, result)
+        return result
 
     def _run_scenario(self, item: WorkItem) -> tuple[Scenario, tuple[str, str] | None, list[str]]:
         """The scenario's hooks and steps, in lettuce's order: the scenario, its error (a
         hook's), the files it attached."""
         with scenario_namespace() as namespace:
+            app_error = self._apps.enter(item)  # before the feature's hooks, as in lettuce
             feature = self._feature(item)
             scenario_obj = Scenario(item, feature)
             scenario_obj.worker_id = self.worker_id
-            error = self._feature_errors.get(item.feature.path)
+            error = _hook_error("before.each_app", app_error) if app_error else None
+            error = error or self._feature_errors.get(item.feature.path)
             error = error or self._call_scenario_hook("before", "each_scenario", scenario_obj)
             if item.is_outline_row and error is None:
                 error = self._call_scenario_hook(
@@ -269,9 +278,7 @@ class Batch:
         try:
             HOOKS.call(when, point, *args)
         except Exception as error:  # reported as the scenario's error, never swallowed
-            return f"{when}.{point} hook failed: {describe_error(error)}", format_user_traceback(
-                error
-            )
+            return _hook_error(f"{when}.{point}", error)
         return None
 
     def _run_steps(self, scenario_obj: Scenario, *, blocked: bool) -> None:

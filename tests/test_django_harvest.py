@@ -347,6 +347,150 @@ def test_harvest_hooks_fire_once_in_the_command_with_each_apps_results(
     assert summary > done.stdout.index("Ran 4 scenarios")  # after pbdd's own summary
 
 
+EACH_APP_TERRAIN = """
+import json, os
+from pathlib import Path
+
+from lettuce import after, before, world
+from lettuce.django.steps.models import clean_db
+
+before.each_scenario(clean_db)
+LOG = Path(os.environ["PROBE_DIR"]) / "apps.jsonl"
+
+
+def log(**entry):
+    with LOG.open("a") as file:
+        file.write(json.dumps(dict(entry, pid=os.getpid())) + "\\n")
+
+
+@before.each_app
+def set_app_name(app):
+    world.app_name = app.__name__
+    log(hook="before", app=app.__name__)
+
+
+@after.each_app
+def app_done(app, result):
+    log(hook="after", app=app.__name__, ran=result.scenarios_ran, ok=result.scenarios_passed)
+
+
+@before.each_scenario
+def which_app(scenario):
+    log(hook="scenario", app=world.app_name, file=scenario.feature.described_at.file)
+"""
+
+
+def app_log(shop: Shop) -> list[dict]:
+    return [json.loads(line) for line in (shop.probes / "apps.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_each_app_hooks_bracket_each_apps_scenarios_in_the_process_that_runs_them(
+    shop: Shop, processes: str
+) -> None:
+    (shop.root / "terrain.py").write_text(EACH_APP_TERRAIN.lstrip())
+    done = shop.harvest("-p", processes, "-a", "catalog,orders")
+    assert done.returncode == 0, output(done)
+    entries = app_log(shop)
+    scenarios = [entry for entry in entries if entry["hook"] == "scenario"]
+    assert len(scenarios) == 4
+    for entry in scenarios:  # world.app_name, set by before.each_app, is the feature's app
+        assert entry["file"].startswith(f"{entry['app']}/features/"), entry
+    by_process: dict[int, list[dict]] = {}
+    for entry in entries:
+        by_process.setdefault(entry["pid"], []).append(entry)
+    ran = {"catalog": 0, "orders": 0}
+    for stream in by_process.values():  # in each process: before, its scenarios, after
+        current = None
+        for entry in stream:
+            if entry["hook"] == "before":
+                assert current is None, stream
+                current, count = entry["app"], 0
+            elif entry["hook"] == "scenario":
+                assert entry["app"] == current, stream
+                count += 1
+            else:
+                assert (entry["app"], entry["ran"], entry["ok"]) == (current, count, count)
+                ran[current] += count
+                current = None
+        assert current is None, stream  # the last stretch ended with the batch
+    assert ran == {"catalog": 2, "orders": 2}
+    if processes == "1":  # one process, the files' order: each app once, as in lettuce
+        assert [(e["hook"], e["app"]) for e in entries if e["hook"] != "scenario"] == [
+            ("before", "catalog"),
+            ("after", "catalog"),
+            ("before", "orders"),
+            ("after", "orders"),
+        ]
+
+
+def test_a_path_belongs_to_no_app_and_fires_no_each_app_hook(shop: Shop) -> None:
+    (shop.root / "terrain.py").write_text(
+        EACH_APP_TERRAIN.replace(
+            "app=world.app_name", "app=getattr(world, 'app_name', None)"
+        ).lstrip()
+    )
+    done = shop.harvest("catalog/features")
+    assert done.returncode == 0, output(done)
+    assert {entry["hook"] for entry in app_log(shop)} == {"scenario"}  # as in lettuce
+
+
+SEEDED_TERRAIN = """
+from lettuce import before
+
+from catalog.models import Product
+
+
+@before.harvest
+def seed_for_the_harvest(variables):
+    Product.objects.create(name="from before.harvest", price=1)
+
+
+@before.all
+def seed_for_the_run():
+    Product.objects.create(name="from before.all", price=2)
+"""
+
+SEEDED_FEATURE = """
+Feature: Seeded
+  Scenario: the hooks' rows
+    Then the rows the hooks wrote are in this test database
+  Scenario: the hooks' rows again
+    Then the rows the hooks wrote are in this test database
+"""
+
+SEEDED_STEPS = """
+from pathlib import Path
+
+from django.db import connection
+from lettuce import step
+
+from catalog.models import Product
+
+
+@step(r"the rows the hooks wrote are in this test database")
+def seeded(step):
+    names = sorted(Product.objects.values_list("name", flat=True))
+    where = connection.settings_dict["NAME"]
+    assert names == ["from before.all", "from before.harvest"], (names, where)
+    assert Path(str(where)).name.startswith("test_"), where  # not the project's database
+"""
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_with_T_what_the_hooks_write_is_in_every_test_database(shop: Shop, processes: str) -> None:
+    # lettuce made the test database before before.harvest, and each run's before.all wrote
+    # into it; with workers, each clone is made after the suite's before.all
+    (shop.root / "terrain.py").write_text(SEEDED_TERRAIN.lstrip())
+    features = shop.root / "catalog" / "features"
+    (features / "seeded.feature").write_text(SEEDED_FEATURE.lstrip())
+    (features / "seeded_steps.py").write_text(SEEDED_STEPS.lstrip())
+    done = shop.harvest("-T", "-p", processes, "catalog/features/seeded.feature")
+    assert done.returncode == 0, output(done)
+    assert "2 scenarios (2 passed)" in done.stdout
+    assert shop.leftovers() == []
+
+
 def test_one_app_has_no_test_suite_summary_but_its_hooks(hooked_shop: Shop) -> None:
     done = hooked_shop.harvest("-a", "catalog")
     assert done.returncode == 0, output(done)

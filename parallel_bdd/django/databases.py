@@ -1,11 +1,13 @@
 """The test databases of ``harvest -T``: made once in the parent, one clone per worker.
 
-``prelude.py``'s ``before.all`` hook calls ``create`` in the parent (the test database of
-every alias, migrated, then ``processes`` clones of it through Django's own
-``clone_test_db``, as ``manage.py test --parallel`` makes them: PostgreSQL copies the
-template, SQLite copies the file); its ``before.batch`` hook calls ``use_clone`` in each
-worker. The ``harvest`` command calls ``destroy`` once pbdd's run is over, however it ended
-(passed, failed, Ctrl-C), so nothing stays behind. Imports nothing from cli or reporting.
+As in lettuce, the ``harvest`` command calls ``create`` (the test database of every alias,
+migrated) before ``before.harvest``, so the suite's hooks write into the test databases.
+``prelude.py`` calls ``clone`` in the parent once every ``before.all`` hook has run
+(``processes`` clones, through Django's own ``clone_test_db``, as ``manage.py test
+--parallel`` makes them: PostgreSQL copies the template, SQLite copies the file), so what
+they wrote is in every clone; its ``before.batch`` hook calls ``use_clone`` in each worker.
+The command calls ``destroy`` once pbdd's run is over, however it ended (passed, failed,
+Ctrl-C), so nothing stays behind. Imports nothing from cli or reporting.
 
 SQLite's default test database lives in memory, which a spawned worker cannot see: when an
 alias has no ``TEST NAME`` (or an in-memory one), the test database becomes a file in a
@@ -103,18 +105,23 @@ def unreachable() -> list[str]:
     return problems
 
 
-def create(processes: int) -> dict[int, dict[str, dict[str, Any]]]:
-    """Make the test databases and ``processes`` clones (none for a serial run).
-
-    Returns each worker's connection settings by worker id, then alias (plain data: it
-    travels to the workers on ``world``).
-    """
+def create() -> None:
+    """Make the test databases (migrated); this process uses them from now on."""
     for alias in _aliases():
         connection = connections[alias]
         _file_for_sqlite(alias)
         _made.test_names[alias] = connection.creation._get_test_db_name()
         _made.old_names[alias] = connection.settings_dict["NAME"]
         connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+
+
+def clone(processes: int) -> dict[int, dict[str, dict[str, Any]]]:
+    """``processes`` clones of the test databases (none for a serial run), with what was
+    written into them so far.
+
+    Returns each worker's connection settings by worker id, then alias (plain data: it
+    travels to the workers on ``world``).
+    """
     clones: dict[int, dict[str, dict[str, Any]]] = {}
     if processes < 2:
         return clones

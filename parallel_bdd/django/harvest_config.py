@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 ENVIRONMENT_KEY = "PBDD_DJANGO_HARVEST"
 DEFAULT_PORT = 8000  # lettuce's harvest served on 8000 unless -P or LETTUCE_SERVER_PORT
@@ -24,6 +24,9 @@ class HarvestConfig:
     server_class: str = ""  # LETTUCE_TEST_SERVER when it names a class of the user's
     processes: int = 1
     parent_pid: int = 0  # the harvest command's process
+    # each selected app's features directory (absolute) and its module's name, for
+    # before.each_app/after.each_app (none when harvest was given PATHs)
+    apps: dict[str, str] = field(default_factory=dict)
 
     def to_environment(self) -> None:
         os.environ[ENVIRONMENT_KEY] = json.dumps(asdict(self))

@@ -8,13 +8,19 @@ it twice is harmless. Imports nothing from cli or reporting.
 The hooks, registered before ``terrain.py``'s so the server and database are there for the
 suite's own ``before.batch``:
 
-* ``before.all`` (parent, with ``-T``): the test databases and one clone per worker; the
-  clones' settings go on ``world.django_clone_settings`` (copied into every worker).
+* ``before.all`` (parent, with ``-T`` and workers): registers one more ``before.all`` hook,
+  which runs after the suite's own and makes one clone of the test databases per worker
+  (with what those hooks wrote); the clones' settings go on ``world.django_clone_settings``
+  (copied into every worker). The test databases themselves were made by the ``harvest``
+  command before ``before.harvest``, as lettuce made them.
 * ``before.batch`` (each worker, or the serial run): this worker's clone, then its server
   on ``world.port_number``; ``after.batch`` (registered then, so it runs after the suite's
   own) stops the server and closes the connections.
 * ``before.each_scenario``: an empty ``mail.queue`` and ``mail.outbox``, so a scenario sees
   only its own mail whichever worker ran what before it.
+
+It also names the selected apps' features directories to ``app_hooks`` (lettuce's
+``before.each_app``/``after.each_app``).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import Any
 import django
 from django.conf import settings
 
+from .. import app_hooks
 from ..hooks import after, before
 from ..world import world
 from . import databases, mail
@@ -59,10 +66,14 @@ def _in_a_worker() -> bool:
 
 
 @before.all
-def _make_test_databases() -> None:
+def _clone_after_the_suites_before_all() -> None:
     config = HarvestConfig.from_environment()
-    if config.test_database:
-        world.django_clone_settings = databases.create(config.processes)
+    if config.test_database and config.processes > 1:
+        before.all(_clone_test_databases)  # called last in this run of before.all
+
+
+def _clone_test_databases() -> None:
+    world.django_clone_settings = databases.clone(HarvestConfig.from_environment().processes)
 
 
 @before.batch
@@ -97,4 +108,11 @@ def _empty_the_outbox(scenario: Any) -> None:
     mail.empty_queue()
 
 
+def name_the_apps(config: HarvestConfig) -> None:
+    """Each selected app's features directory, for ``before.each_app``/``after.each_app``."""
+    for directory, app in config.apps.items():
+        app_hooks.register(directory, app)
+
+
 prepare_django(HarvestConfig.from_environment())
+name_the_apps(HarvestConfig.from_environment())

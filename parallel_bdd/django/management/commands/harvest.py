@@ -86,16 +86,17 @@ class Command(BaseCommand):
         if not sources:
             self.stdout.write("No features found in the selected apps: nothing to run.")
             return
-        config = self._config(options)
+        config = self._config(options, sources)
         self._check_ports(config)
         self._check_databases(config)
         config.to_environment()
         os.environ[PRELUDE_ENV] = PRELUDE
         paths = [source.path for source in sources]
         run = run_options(paths, config.port, options)
-        sys.exit(self._run(run, sources, harvest_variables(options, config, paths)))
+        variables = harvest_variables(options, config, paths)
+        sys.exit(self._run(run, sources, variables, config.test_database and not run.dry_run))
 
-    def _config(self, options: dict[str, Any]) -> HarvestConfig:
+    def _config(self, options: dict[str, Any], sources: list[Source]) -> HarvestConfig:
         port = options["port"] or int(getattr(settings, "LETTUCE_SERVER_PORT", DEFAULT_PORT))
         server_class = str(getattr(settings, "LETTUCE_TEST_SERVER", "") or "")
         return HarvestConfig(
@@ -106,6 +107,7 @@ class Command(BaseCommand):
             server_class="" if server_class in LETTUCE_SERVERS else server_class,
             processes=options["processes"],
             parent_pid=os.getpid(),
+            apps={} if options["paths"] else {os.path.abspath(s.path): s.name for s in sources},
         )
 
     def _check_ports(self, config: HarvestConfig) -> None:
@@ -137,9 +139,16 @@ class Command(BaseCommand):
                 returncode=2,
             )
 
-    def _run(self, run: RunOptions, sources: list[Source], variables: dict[str, Any]) -> int:
-        """pbdd's run between the harvest hooks, then the test databases dropped (also
-        after a failure or Ctrl-C)."""
+    def _run(
+        self,
+        run: RunOptions,
+        sources: list[Source],
+        variables: dict[str, Any],
+        test_database: bool,
+    ) -> int:
+        """The test databases (``-T``, made before ``before.harvest`` as in lettuce), pbdd's
+        run between the harvest hooks, then the test databases dropped (also after a
+        failure or Ctrl-C)."""
         from django.test.utils import teardown_test_environment
 
         from ... import databases
@@ -148,6 +157,8 @@ class Command(BaseCommand):
         importlib.import_module(PRELUDE)  # this process: the test environment and the hooks
         terminal = Terminal(self.stdout.write, self.stderr.write)
         try:
+            if test_database:
+                databases.create()
             return run_with_hooks(run, sources, variables, terminal)
         finally:
             problems = databases.destroy()
