@@ -49,8 +49,8 @@ def rewrite_language(lines: list[str], shown: str) -> list[str]:
     """Turn a lettuce language code into Gherkin's, in place; the warnings."""
     for index, line in enumerate(lines[:20]):
         match = LANGUAGE_LINE.match(line)
-        if match and match.group(1).lower() in LETTUCE_LANGUAGES:
-            code = LETTUCE_LANGUAGES[match.group(1).lower()]
+        code = LETTUCE_LANGUAGES.get(match.group(1).lower(), "") if match else ""
+        if match and code and code != match.group(1):  # zh-CN is Gherkin's spelling too
             lines[index] = f"# language: {code}"
             return [
                 f"{shown}:{index + 1}: lettuce language code {match.group(1)!r} read as "

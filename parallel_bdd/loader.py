@@ -31,7 +31,7 @@ from .messages import FeatureData, StepData, WorkItem, updated
 from .parse_cache import ParseCache
 from .registry import relative_path
 
-CACHE_FORMAT = 7  # bump when the cached document's shape, or what a text parses to, changes
+CACHE_FORMAT = 8  # bump when the cached document's shape, or what a text parses to, changes
 CACHE_DOCUMENT = "pbdd-parse-cache"
 _DOCUMENT_KEYS = frozenset(
     {"format", "version", "key", "shown", "warnings", "scenario_lines", "line_count", "records"}
@@ -123,7 +123,7 @@ def _parse(path: Path, text: str, warnings: list[str]) -> dict[str, Any]:
     keywordless: list[int] = []
     while True:
         try:
-            return Parser().parse("\n".join(lines))
+            document: dict[str, Any] = Parser().parse("\n".join(lines))
         except (CompositeParserException, ParserException) as error:
             errors = getattr(error, "errors", None) or [error]
             first = errors[0]
@@ -152,6 +152,33 @@ def _parse(path: Path, text: str, warnings: list[str]) -> dict[str, Any]:
                     hint="Use a language code gherkin knows, e.g. '# language: pt'.",
                 ) from None
             raise GherkinSyntaxError(message, location=f"{shown}:{line_no}") from None
+        described = _description_lines(document, lines)
+        if not described:
+            return document
+        # lettuce has no scenario description: each of those lines is a step
+        for line_no in described:
+            original = lines[line_no - 1]
+            indent = original[: len(original) - len(original.lstrip())]
+            lines[line_no - 1] = f"{indent}{KEYWORDLESS_MARK}{original.lstrip()}"
+
+
+def _description_lines(document: dict[str, Any], lines: Sequence[str]) -> list[int]:
+    """The lines Gherkin read as a scenario's or background's description (1-based).
+
+    Lettuce read every line under a ``Scenario:`` or ``Background:`` line as a step, so a
+    first step line without a keyword would otherwise vanish into a description silently.
+    """
+    found: list[int] = []
+    for node in _scenario_nodes(document):
+        wanted = sum(1 for text in node.get("description", "").split("\n") if text.strip())
+        line_no = node["location"]["line"]
+        while wanted and line_no < len(lines):
+            line_no += 1
+            text = lines[line_no - 1].strip()
+            if text and not text.startswith("#"):
+                found.append(line_no)
+                wanted -= 1
+    return found
 
 
 def _is_block_keyword_line(line: str, lines: Sequence[str]) -> bool:
@@ -379,12 +406,19 @@ def _parse_with_marks(path: Path, text: str, warnings: list[str]) -> dict[str, A
 
 
 def _all_step_lines(document: dict[str, Any]) -> Iterable[tuple[int, str, str]]:
-    def walk(children: Iterable[dict[str, Any]]) -> Iterable[tuple[int, str, str]]:
+    for node in _scenario_nodes(document):
+        for step_ast in node["steps"]:
+            yield step_ast["location"]["line"], step_ast["keyword"], step_ast["text"]
+
+
+def _scenario_nodes(document: dict[str, Any]) -> Iterable[dict[str, Any]]:
+    """Every background and scenario (outline) of the parsed file, rules' included."""
+
+    def walk(children: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
         for child in children:
             node = child.get("background") or child.get("scenario")
             if node:
-                for step_ast in node["steps"]:
-                    yield step_ast["location"]["line"], step_ast["keyword"], step_ast["text"]
+                yield node
             elif "rule" in child:
                 yield from walk(child["rule"].get("children", ()))
 

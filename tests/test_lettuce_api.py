@@ -334,6 +334,66 @@ def test_keywordless_lines_and_lettuce_language_codes_run_with_a_warning(suite):
     assert "lettuce language code 'pt-br' read as 'pt'" in run.stderr
 
 
+def test_a_first_step_line_without_keyword_is_a_step_not_a_description(suite):
+    # Gherkin reads the lines under "Scenario:" before the first keyword as a description;
+    # lettuce ran every one of them as a step
+    suite.feature(
+        "numbers.feature",
+        """
+        Feature: Numbers
+          Background:
+            I start from 10
+          Scenario: first line without keyword
+            I add 1
+            Then I see 11
+          Scenario: every line without keyword
+            I add 2
+            I see 12
+        """,
+    )
+    suite.steps(
+        """
+        from lettuce import step, world
+        @step(r"I start from (\\d+)")
+        def start(step, number):
+            world.number = int(number)
+        @step(r"I add (\\d+)")
+        def add(step, number):
+            world.number += int(number)
+        @step(r"I see (\\d+)")
+        def see(step, number):
+            assert world.number == int(number), world.number
+        """
+    )
+    run = suite.run("features", "--no-history")
+    assert run.returncode == 0, run.output
+    assert "2 scenarios (2 passed)" in run.stdout and "6 steps (6 passed)" in run.stdout
+    assert "4 step line(s) without a Given/When/Then keyword (lines 3, 5, 8, 9)" in run.stderr
+
+
+def test_a_language_code_gherkin_spells_the_same_gets_no_warning(suite):
+    suite.feature(
+        "zh.feature",
+        """
+        # language: zh-CN
+        功能: 加法
+          场景: 一加一
+            假如我有数字 1
+        """,
+    )
+    suite.steps(
+        """
+        from lettuce import step
+        @step(r"我有数字 (\\d)")
+        def have(step, number):
+            pass
+        """
+    )
+    run = suite.run("features", "--no-history")
+    assert run.returncode == 0, run.output
+    assert "language code" not in run.stderr
+
+
 def test_scenario_namespace_is_fresh_for_every_scenario(suite):
     suite.feature(
         "n.feature",
