@@ -6,6 +6,9 @@ reads differently is rewritten here, each kind with one warning per file where a
 spelling exists. Imports nothing of pbdd.
 
 * lettuce's language codes (``pt-br``, ``cz``...) become Gherkin's.
+* lettuce's own heading words (``特性:`` in zh-CN, ``Funcionalidad:`` in es, ``Background:``
+  in most non-English files...) where Gherkin's dialect of that language has another
+  word: rewritten to Gherkin's word for the same heading.
 * A table row without a closing ``|`` (``| name | value``): lettuce split the row on every
   ``|`` and kept the last cell; Gherkin drops the text after the last ``|``.
 * Backslashes in table cells: lettuce knew one escape, ``\\|``; Gherkin also reads ``\\n``
@@ -25,11 +28,70 @@ spelling exists. Imports nothing of pbdd.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 # lettuce's language codes that gherkin spells differently
 LETTUCE_LANGUAGES = {"pt-br": "pt", "cz": "cs", "zh-cn": "zh-CN", "zh-tw": "zh-TW"}
 LANGUAGE_LINE = re.compile(r"^\s*#\s*language\s*:\s*(\S+)\s*$", re.IGNORECASE)
+# lettuce's heading words that Gherkin's dialect of the same language lacks (lettuce's
+# lettuce/languages.py against gherkin-official), by Gherkin's language code and heading
+LETTUCE_HEADINGS: dict[str, dict[str, tuple[str, ...]]] = {
+    "pt": {"background": ("Considerações",)},
+    "pl": {
+        "examples": ("Przykład",),
+        "scenario_outline": ("Zarys Scenariusza",),
+        "background": ("Background",),
+    },
+    "ca": {"scenario_outline": ("Esquema d'Escenari",), "background": ("Background",)},
+    "es": {
+        "feature": ("Funcionalidad",),
+        "scenario_outline": ("Esquema de Escenario",),
+        "background": ("Contexto", "Consideraciones"),
+    },
+    "hu": {"background": ("Background",)},
+    "fr": {
+        "examples": ("Scénarios",),
+        "feature": ("Fonction",),
+        "scenario_outline": ("Plan de Scénario", "Plan du Scénario"),
+        "background": ("Background",),
+    },
+    "de": {
+        "examples": ("Szenarios",),
+        "scenario_outline": ("Szenario-Zusammenfassung", "Zusammenfassung"),
+        "background": ("Background",),
+    },
+    "ja": {"background": ("Background",)},
+    "tr": {"scenario_outline": ("Senaryo Taslağı",), "background": ("Background",)},
+    "zh-CN": {
+        "examples": ("例如", "场景集"),
+        "feature": ("特性",),
+        "scenario_outline": ("场景模板",),
+    },
+    "zh-TW": {
+        "examples": ("例如", "場景集"),
+        "feature": ("特性",),
+        "scenario_outline": ("場景模板",),
+    },
+    "ru": {"examples": ("Сценарии",), "background": ("Background",)},
+    "uk": {"examples": ("Сценарії",), "background": ("Background",)},
+    "it": {
+        "examples": ("Scenari", "Scenarii"),
+        "feature": ("Funzione",),
+        "scenario_outline": ("Schema di Scenario", "Piano di Scenario"),
+        "background": ("Background",),
+    },
+    "no": {
+        "feature": ("Egenskaper",),
+        "scenario": ("Situasjon",),
+        "scenario_outline": ("Situasjon Oversikt",),
+    },
+    "sv": {
+        "examples": ("Scenarion",),
+        "feature": ("Egenskaper",),
+        "scenario_outline": ("Scenarioöversikt",),
+        "background": ("Context",),
+    },
+}
 _CLOSED_ROW = re.compile(r"(?<!\\)\|\s*$")
 _BACKSLASH_NOT_BEFORE_PIPE = re.compile(r"\\(?!\|)")
 _DOC_STRING_FENCES = ('"""', "```")
@@ -59,6 +121,47 @@ def rewrite_language(lines: list[str], shown: str) -> list[str]:
     return []
 
 
+def rewrite_headings(lines: list[str], shown: str) -> list[str]:
+    """Turn lettuce's heading words into Gherkin's, in place; the warnings."""
+    language = file_language(lines)
+    words = LETTUCE_HEADINGS.get(language)
+    if not words:
+        return []
+    from gherkin.dialect import Dialect
+
+    dialect = Dialect.for_name(language)
+    replaced: list[tuple[int, str, str]] = []
+    for index in _outside_doc_strings(lines):
+        line = lines[index]
+        text = line.strip()
+        word, heading = _lettuce_heading(text, words)
+        gherkin_words = [keyword.strip() for keyword in getattr(dialect, f"{heading}_keywords", ())]
+        if word and word not in gherkin_words:  # "Senaryo taslağı:" is Gherkin's as well
+            gherkin = gherkin_words[0]
+            indent = line[: len(line) - len(line.lstrip())]
+            lines[index] = f"{indent}{gherkin}{text[len(word) :]}"
+            replaced.append((index + 1, word, gherkin))
+    if not replaced:
+        return []
+    line_no, word, gherkin = replaced[0]
+    listed = ", ".join(str(number) for number, _, _ in replaced[:8])
+    return [
+        f"{shown}:{line_no}: {len(replaced)} lettuce heading(s) that Gherkin's {language!r} "
+        f"spells otherwise (lines {listed}{'...' if len(replaced) > 8 else ''}); read as "
+        f"lettuce read them, {word + ':'!r} as {gherkin + ':'!r}: write Gherkin's words"
+    ]
+
+
+def _lettuce_heading(text: str, words: dict[str, tuple[str, ...]]) -> tuple[str, str]:
+    """The lettuce heading word ``text`` starts with (as ``word:``) and its heading."""
+    folded = text.casefold()
+    for heading, candidates in words.items():
+        for word in candidates:
+            if folded.startswith(word.casefold() + ":"):
+                return text[: len(word)], heading
+    return "", ""
+
+
 def commented_feature_tags(lines: Sequence[str], shown: str) -> list[str]:
     """A warning for the tags in comment lines above the feature's first line."""
     for index, line in enumerate(lines):
@@ -75,18 +178,25 @@ def commented_feature_tags(lines: Sequence[str], shown: str) -> list[str]:
     return []
 
 
-def rewrite_table_rows(lines: list[str], shown: str) -> list[str]:
-    """Close unclosed table rows and keep cells' backslashes, in place; the warnings."""
-    unclosed: list[int] = []
+def _outside_doc_strings(lines: Sequence[str]) -> Iterator[int]:
+    """The indexes of the lines that are not in a doc string (nor its fences)."""
     fence = ""
     for index, line in enumerate(lines):
         text = line.strip()
         if fence:
             fence = "" if text.startswith(fence) else fence
-            continue
-        if text.startswith(_DOC_STRING_FENCES):
+        elif text.startswith(_DOC_STRING_FENCES):
             fence = text[:3]
-            continue
+        else:
+            yield index
+
+
+def rewrite_table_rows(lines: list[str], shown: str) -> list[str]:
+    """Close unclosed table rows and keep cells' backslashes, in place; the warnings."""
+    unclosed: list[int] = []
+    for index in _outside_doc_strings(lines):
+        line = lines[index]
+        text = line.strip()
         if not text.startswith("|"):
             continue
         if "\\" in line:

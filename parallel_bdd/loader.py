@@ -24,6 +24,7 @@ from .feature_compiler import KEYWORDLESS_MARK, FeatureCompiler
 from .lettuce_dialect import (
     commented_feature_tags,
     file_language,
+    rewrite_headings,
     rewrite_language,
     rewrite_table_rows,
 )
@@ -31,7 +32,7 @@ from .messages import FeatureData, StepData, WorkItem, updated
 from .parse_cache import ParseCache
 from .registry import relative_path
 
-CACHE_FORMAT = 8  # bump when the cached document's shape, or what a text parses to, changes
+CACHE_FORMAT = 9  # bump when the cached document's shape, or what a text parses to, changes
 CACHE_DOCUMENT = "pbdd-parse-cache"
 _DOCUMENT_KEYS = frozenset(
     {"format", "version", "key", "shown", "warnings", "scenario_lines", "line_count", "records"}
@@ -118,6 +119,7 @@ def _parse(path: Path, text: str, warnings: list[str]) -> dict[str, Any]:
     shown = relative_path(str(path))
     lines = text.split("\n")
     warnings.extend(rewrite_language(lines, shown))
+    warnings.extend(rewrite_headings(lines, shown))
     warnings.extend(rewrite_table_rows(lines, shown))
     warnings.extend(commented_feature_tags(lines, shown))
     keywordless: list[int] = []

@@ -394,6 +394,57 @@ def test_a_language_code_gherkin_spells_the_same_gets_no_warning(suite):
     assert "language code" not in run.stderr
 
 
+def test_lettuces_own_heading_words_run_in_their_language(suite):
+    # lettuce's languages.py has heading words Gherkin's dialects spell otherwise
+    suite.feature(
+        "zh.feature",
+        """
+        # language: zh-CN
+        特性: 加法
+          场景模板: 加一
+            假如我有数字 <n>
+          例如:
+            | n |
+            | 1 |
+            | 2 |
+        """,
+    )
+    suite.feature(
+        "es.feature",
+        """
+        # language: es
+        Funcionalidad: Suma
+          Contexto:
+            Dado que tengo el número 1
+          Escenario: uno
+            Dado que tengo el número 2
+            \"\"\"
+            Contexto: in a doc string, left as written
+            \"\"\"
+        """,
+    )
+    suite.steps(
+        """
+        from lettuce import step
+        @step(r"我有数字 (\\d)")
+        def have(step, number):
+            pass
+        @step(r"que tengo el número (\\d)")
+        def tengo(step, number):
+            if step.multiline:
+                assert step.multiline == "Contexto: in a doc string, left as written"
+        """
+    )
+    run = suite.run("features", "--no-history")
+    assert run.returncode == 0, run.output
+    assert "3 scenarios (3 passed)" in run.stdout
+    assert (
+        "zh.feature:2: 3 lettuce heading(s) that Gherkin's 'zh-CN' spells otherwise "
+        "(lines 2, 3, 5); read as lettuce read them, '特性:' as '功能:'" in run.stderr
+    )
+    assert "es.feature:2: 2 lettuce heading(s) that Gherkin's 'es' spells otherwise" in run.stderr
+
+
 def test_scenario_namespace_is_fresh_for_every_scenario(suite):
     suite.feature(
         "n.feature",
