@@ -91,10 +91,10 @@ def pbdd() -> None:
 @click.option(
     "-v",
     "--verbosity",
-    type=click.IntRange(0, 4),
+    type=click.IntRange(0, 4, clamp=True),
     default=2,
     show_default=True,
-    help="0 summary, 1 dots, 2 a line per scenario, 3 every step, 4 in colour.",
+    help="0 summary, 1 dots, 2 a line per scenario, 3 every step, 4 in colour (more: 4).",
 )
 @click.option(
     "-t",

@@ -96,6 +96,7 @@ def record(step, name):
     seen = {
         "worker": getattr(world, "worker_id", None),
         "port": world.port_number,
+        "server": f"{os.environ.get('SERVER_NAME')}:{os.environ.get('SERVER_PORT')}",
         "url": django_url("/products/"),
         "database": str(connection.settings_dict["NAME"]),
         "rows": sorted(Product.objects.values_list("name", flat=True)),
@@ -545,6 +546,7 @@ def test_each_worker_has_its_own_database_and_server(shop: Shop) -> None:
         assert f'<li class="product">{name}:' in probe["page"]  # the server: same database
         assert probe["port"] == shop.port + 1 + probe["worker"]
         assert probe["url"] == f"http://127.0.0.1:{probe['port']}/products/"
+        assert probe["server"] == f"127.0.0.1:{probe['port']}"  # lettuce's environment
     assert seen["Alpha"]["database"] != seen["Beta"]["database"]
     assert shop.leftovers() == [] and shop.ports_free(2)
 
@@ -556,6 +558,7 @@ def test_serial_run_serves_on_the_port_given_by_P(shop: Shop) -> None:
     for probe in shop.seen().values():
         assert probe["port"] == shop.port
         assert probe["url"] == f"http://127.0.0.1:{shop.port}/products/"
+        assert probe["server"] == f"127.0.0.1:{shop.port}"  # lettuce's environment
 
 
 def test_no_server_with_S(shop: Shop) -> None:
@@ -866,3 +869,14 @@ def test_the_live_server_binds_the_loopback_address_only(shop: Shop, processes: 
     done = shop.harvest("-p", processes, "-a", "catalog", "-t", "exposure")
     assert done.returncode == 0, output(done)
     assert "1 scenario (1 passed)" in done.stdout
+
+
+def test_lettuces_report_flags_on_harvest(shop: Shop) -> None:
+    pytest.importorskip("subunit")
+    done = shop.harvest("-a", "catalog", "--with-subunit")
+    assert done.returncode == 0, output(done)
+    assert (shop.root / "subunit.bin").stat().st_size > 0  # lettuce's default file
+    refused = shop.harvest("-a", "catalog", "--with-jsonreport")
+    assert refused.returncode == 2
+    assert "lettuce's JSON report is not written by pbdd; use --cucumber-json" in output(refused)
+    assert "Traceback" not in output(refused)

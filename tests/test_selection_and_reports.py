@@ -293,3 +293,16 @@ def test_no_color_env_and_flag_keep_output_plain(suite):
     assert "\x1b[" not in run.stdout
     colored = suite.run("features", "-v", "4", "--no-history")
     assert "\x1b[" in colored.stdout
+
+
+def test_a_verbosity_above_4_is_4_as_lettuce_read_it(suite):
+    # lettuce 0.2.18 coloured every level above 3; CI scripts still say -v 5
+    suite.feature("t.feature", TAGGED)
+    suite.steps(OK_STEPS)
+    five = suite.run("features", "-v", "5", "--no-history")
+    assert five.returncode == 0, five.output
+    assert "\x1b[" in five.stdout  # in colour, as -v 4
+    plain = suite.run("features", "-v", "5", "--no-color", "--no-history")
+    assert plain.stdout.count("\n") == suite.run(
+        "features", "-v", "4", "--no-color", "--no-history"
+    ).stdout.count("\n")  # the same lines as -v 4

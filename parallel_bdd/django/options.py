@@ -1,8 +1,8 @@
 """pbdd's own options on ``manage.py harvest``, and the ``RunOptions`` a harvest run uses.
 
 Called by ``management/commands/harvest.py``. Lettuce's options keep lettuce's names
-(``-t``, ``-s``, ``--failfast``, ``--with-xunit``/``--xunit-file``, ``--no-color`` from
-Django); pbdd's keep pbdd's (``-p``, one option per report format — ``--junit-xml``, ``--cucumber-json``... — ``--timeout``,
+(``-t``, ``-s``, ``--failfast``, ``--with-xunit``/``--xunit-file``,
+``--with-subunit``/``--subunit-file``, ``--no-color`` from Django); pbdd's keep pbdd's (``-p``, one option per report format — ``--junit-xml``, ``--cucumber-json``... — ``--timeout``,
 ``--history``, ``--no-history``, ``--rerun-failed``, ``-n``, ``--dry-run``).
 """
 
@@ -78,6 +78,10 @@ def add_pbdd_arguments(parser: Any) -> None:
     add("--failfast", action="store_true", help="Stop after the first failure.")
     add("--with-xunit", action="store_true", help="JUnit XML to --xunit-file (lettucetests.xml).")
     add("--xunit-file", default=None, help="Where --with-xunit writes.")
+    add("--with-subunit", action="store_true", help="A subunit v2 stream to --subunit-file.")
+    # lettuce's JSON report: refused with what to use instead (harvest.py), not unknown
+    add("--with-jsonreport", action="store_true", help=argparse.SUPPRESS)
+    add("--jsonreport-file", default=None, help=argparse.SUPPRESS)
     add(
         "-p",
         "--processes",
@@ -100,6 +104,8 @@ def run_options(paths: Sequence[str], port: int, options: dict[str, Any]) -> Run
     paths_of["junit_xml"] = junit_path(
         paths_of["junit_xml"], options["with_xunit"], options["xunit_file"]
     )
+    if options.get("with_subunit"):  # lettuce's flag; --subunit-file is the registry's option
+        paths_of["subunit_file"] = paths_of["subunit_file"] or "subunit.bin"
     return RunOptions(
         paths=tuple(paths),
         processes=options["processes"],

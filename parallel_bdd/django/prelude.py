@@ -14,8 +14,9 @@ suite's own ``before.batch``:
   (copied into every worker). The test databases themselves were made by the ``harvest``
   command before ``before.harvest``, as lettuce made them.
 * ``before.batch`` (each worker, or the serial run): this worker's clone, then its server
-  on ``world.port_number``; ``after.batch`` (registered then, so it runs after the suite's
-  own) stops the server and closes the connections.
+  on ``world.port_number`` (also in ``$SERVER_NAME``/``$SERVER_PORT``, as lettuce set
+  them); ``after.batch`` (registered then, so it runs after the suite's own) stops the
+  server and closes the connections.
 * ``before.each_scenario``: an empty ``mail.queue`` and ``mail.outbox``, so a scenario sees
   only its own mail whichever worker ran what before it.
 
@@ -83,6 +84,8 @@ def _start_worker_services() -> None:
     clones = getattr(world, "django_clone_settings", None) or {}
     if _in_a_worker() and world.worker_id in clones:
         databases.use_clone(clones[world.worker_id])
+    # where this process serves, as lettuce's harvest said it (with -S too)
+    os.environ["SERVER_NAME"], os.environ["SERVER_PORT"] = LOCAL_HOSTS[0], str(world.port_number)
     if config.run_server:
         server: Server = make_server(world.port_number, config.server_class)
         server.start()

@@ -77,6 +77,12 @@ class Command(BaseCommand):
         add_pbdd_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["with_jsonreport"] or options["jsonreport_file"]:
+            raise CommandError(
+                "--with-jsonreport: lettuce's JSON report is not written by pbdd; use "
+                "--cucumber-json PATH (Cucumber's JSON, which CI tools read) or --junit-xml PATH",
+                returncode=2,
+            )
         try:
             sources = feature_sources(
                 options["paths"], split_names(options["apps"]), split_names(options["avoid_apps"])
