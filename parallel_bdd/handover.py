@@ -44,16 +44,14 @@ def _pickles(value: Any) -> bool:
 
 def run_before_all() -> WorldHandover:
     """Call every before.all hook (the first exception propagates) and note what it set;
-    a hook registered by one of them runs too, last, as ``HOOKS.call`` does."""
+    a hook registered by one of them runs too, last (``HOOKS.each``)."""
     setters: dict[str, int] = {}
-    position = 0
-    while position < len(HOOKS.functions("before", "all")):
+    for position, function in enumerate(HOOKS.each("before", "all")):
         before = dict(vars(world))
-        HOOKS.functions("before", "all")[position]()
+        function()
         for name, value in vars(world).items():
             if name not in before or before[name] is not value:
                 setters[name] = position
-        position += 1
     state: dict[str, Any] = {}
     remade: dict[str, int] = {}
     for name, value in vars(world).items():

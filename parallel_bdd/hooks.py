@@ -8,7 +8,7 @@ hooks, in the process of ``manage.py harvest``). Imports nothing from cli or rep
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 # Hook points and when they fire (see README "Hooks").
@@ -64,15 +64,20 @@ class HookRegistry:
         """The hooks of (when, point), in registration (and call) order."""
         return tuple(self._hooks.get((self._when(when, point), point), ()))
 
-    def call(self, when: str, point: str, *args: Any) -> None:
-        """Call every hook of (when, point); the first exception propagates. A hook that
-        registers another one on the same point has it called in this call too, last (as
-        lettuce's loop over its list did)."""
+    def each(self, when: str, point: str) -> Iterator[HookFunction]:
+        """The hooks of (when, point) in call order, read as they are called: one that an
+        earlier one registers on the same point comes too, last (as lettuce's loop over
+        its list did)."""
         hooks = self._hooks.get((self._when(when, point), point), [])
         index = 0
         while index < len(hooks):
-            hooks[index](*args)
+            yield hooks[index]
             index += 1
+
+    def call(self, when: str, point: str, *args: Any) -> None:
+        """Call every hook of (when, point) (``each``); the first exception propagates."""
+        for function in self.each(when, point):
+            function(*args)
 
     def clear(self) -> None:
         self._hooks.clear()

@@ -135,8 +135,10 @@ def rewrite_headings(lines: list[str], shown: str) -> list[str]:
         line = lines[index]
         text = line.strip()
         word, heading = _lettuce_heading(text, words)
-        gherkin_words = [keyword.strip() for keyword in getattr(dialect, f"{heading}_keywords", ())]
-        if word and word not in gherkin_words:  # "Senaryo taslağı:" is Gherkin's as well
+        if not word:
+            continue
+        gherkin_words = [keyword.strip() for keyword in getattr(dialect, f"{heading}_keywords")]
+        if word not in gherkin_words:  # "Senaryo taslağı:" is Gherkin's as well
             gherkin = gherkin_words[0]
             indent = line[: len(line) - len(line.lstrip())]
             lines[index] = f"{indent}{gherkin}{text[len(word) :]}"

@@ -142,9 +142,7 @@ def _parse(path: Path, text: str, warnings: list[str]) -> dict[str, Any]:
                 and len(keywordless) < 10_000
                 and not _is_block_keyword_line(lines[line_no - 1], lines)
             ):
-                original = lines[line_no - 1]
-                indent = original[: len(original) - len(original.lstrip())]
-                lines[line_no - 1] = f"{indent}{KEYWORDLESS_MARK}{original.lstrip()}"
+                _mark_keywordless(lines, line_no)
                 keywordless.append(line_no)
                 continue
             if "Language not supported" in message or "NoSuchLanguage" in type(first).__name__:
@@ -159,9 +157,15 @@ def _parse(path: Path, text: str, warnings: list[str]) -> dict[str, Any]:
             return document
         # lettuce has no scenario description: each of those lines is a step
         for line_no in described:
-            original = lines[line_no - 1]
-            indent = original[: len(original) - len(original.lstrip())]
-            lines[line_no - 1] = f"{indent}{KEYWORDLESS_MARK}{original.lstrip()}"
+            _mark_keywordless(lines, line_no)
+
+
+def _mark_keywordless(lines: list[str], line_no: int) -> None:
+    """Line ``line_no`` (1-based) becomes a step with Gherkin's ``* `` keyword, in place;
+    ``_parse_with_marks`` finds it again and gives it back its own words."""
+    original = lines[line_no - 1]
+    indent = original[: len(original) - len(original.lstrip())]
+    lines[line_no - 1] = f"{indent}{KEYWORDLESS_MARK}{original.lstrip()}"
 
 
 def _description_lines(document: dict[str, Any], lines: Sequence[str]) -> list[int]:

@@ -25,14 +25,12 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .dispatch import Decision, Dispatcher, Rules, WorkSource
+from .dispatch import SHARED_POLL_SECONDS, Decision, Dispatcher, Rules, WorkSource
 from .errors import QueueError
 from .interrupts import Interrupts
 from .messages import ScenarioResult, WorkItem
 from .serial import SerialOutcome, SerialRun, SerialSettings, in_this_process
 
-# How often an idle machine looks for work another machine may give back (the pool's pause).
-SHARED_POLL_SECONDS = 0.5
 # How often the watch thread looks at the leases (each beats when due) and the grace period.
 WATCH_SECONDS = 0.1
 SLOT = 0

@@ -46,7 +46,7 @@ from __future__ import annotations
 from parallel_bdd.dispatch.decisions import RETRIED_STATUSES, Decision, Record, Rules, Send
 from parallel_bdd.dispatch.dispatcher import Dispatcher, local_dispatcher
 from parallel_bdd.dispatch.slots import SlotState
-from parallel_bdd.dispatch.source import Entry, LocalQueue, WorkSource
+from parallel_bdd.dispatch.source import SHARED_POLL_SECONDS, Entry, LocalQueue, WorkSource
 
 __all__ = [
     "RETRIED_STATUSES",
@@ -56,6 +56,7 @@ __all__ = [
     "LocalQueue",
     "Record",
     "Rules",
+    "SHARED_POLL_SECONDS",
     "Send",
     "SlotState",
     "WorkSource",

@@ -20,6 +20,10 @@ from typing import Protocol
 
 from parallel_bdd.messages import ScenarioResult, WorkItem
 
+# How often a run looks at a shared source while it waits (``Dispatcher.poll``): heartbeats
+# when due, and work another machine may give back.
+SHARED_POLL_SECONDS = 0.5
+
 Entry = tuple[WorkItem, ...]
 """A queue entry: one worker takes it whole and runs its scenarios in this order."""
 

@@ -2,8 +2,9 @@
 
 Called by ``management/commands/harvest.py``. Lettuce's options keep lettuce's names
 (``-t``, ``-s``, ``--failfast``, ``--with-xunit``/``--xunit-file``,
-``--with-subunit``/``--subunit-file``, ``--no-color`` from Django); pbdd's keep pbdd's (``-p``, one option per report format — ``--junit-xml``, ``--cucumber-json``... — ``--timeout``,
-``--history``, ``--no-history``, ``--rerun-failed``, ``-n``, ``--dry-run``).
+``--with-subunit``/``--subunit-file``, ``--no-color`` from Django); pbdd's keep pbdd's
+(``-p``, one option per report format — ``--junit-xml``, ``--cucumber-json``... —
+``--timeout``, ``--history``, ``--no-history``, ``--rerun-failed``, ``-n``, ``--dry-run``).
 """
 
 from __future__ import annotations

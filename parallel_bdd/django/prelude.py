@@ -117,5 +117,6 @@ def name_the_apps(config: HarvestConfig) -> None:
         app_hooks.register(directory, app)
 
 
-prepare_django(HarvestConfig.from_environment())
-name_the_apps(HarvestConfig.from_environment())
+_config = HarvestConfig.from_environment()
+prepare_django(_config)
+name_the_apps(_config)

@@ -21,7 +21,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..dispatch import Decision, Dispatcher, Entry, Rules, WorkSource, local_dispatcher
+from ..dispatch import (
+    SHARED_POLL_SECONDS,
+    Decision,
+    Dispatcher,
+    Entry,
+    Rules,
+    WorkSource,
+    local_dispatcher,
+)
 from ..errors import QueueError
 from ..interrupts import Interrupts
 from ..messages import BatchSpan, HookFailure, ScenarioResult, WorkerEvent, WorkItem
@@ -31,8 +39,6 @@ from .faults import FaultChecks
 from .worker_process import Shared, WorkerProcess
 
 POLL_SECONDS = 0.1
-# How often a shared source is looked at: heartbeats (when due) and work that came back.
-SHARED_POLL_SECONDS = 0.5
 # A worker whose start (interpreter, imports) has not ended after this long no longer holds
 # back the next one: its start is waiting on something other than the CPU.
 STAGGER_FALLBACK_SECONDS = 1.0
